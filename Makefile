@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with Python 3.11: `make run` and `make test`.
+# uv (pinned, installed from PyPI into .tools/) installs the exact set locked in uv.lock.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+RAW_DIR ?= raw
+WAREHOUSE ?= warehouse/monitor.duckdb
+
+.PHONY: env run test demo-data dagster-dev clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
+	touch $@
+
+env: $(BIN)/.synced
+
+## run: the monthly pipeline for every month in raw/ (demo data is generated when raw/ has no month)
+run: env
+	@if ! ls -d $(RAW_DIR)/[0-9][0-9][0-9][0-9]-[0-9][0-9] >/dev/null 2>&1; then \
+		echo "raw/ holds no delivery month: generating demo data"; \
+		$(BIN)/statmon demo-data --out $(RAW_DIR); \
+	fi
+	$(BIN)/statmon run --raw-dir $(RAW_DIR) --warehouse $(WAREHOUSE)
+
+## test: the full test suite
+test: env
+	$(BIN)/pytest
+
+## dagster-dev: the Dagster UI on http://127.0.0.1:3000 for this code location
+dagster-dev: env
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/warehouse/dagster_home} $(BIN)/dagster dev
+
+clean:
+	rm -rf warehouse/*.duckdb* warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs

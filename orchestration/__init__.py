@@ -1,0 +1,1 @@
+"""statushouders-monitor: the Dagster code location and the `statmon` command."""

@@ -1,0 +1,30 @@
+"""Paths and settings, in one place. Every default can be overridden by an environment variable
+(and the CLI options override those)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+REGISTRY_FILE = Path(__file__).resolve().parent / "sources" / "registry.yaml"
+LANDING_DDL_FILE = Path(__file__).resolve().parent / "sources" / "landing.sql"
+
+# The marker `statmon demo-data` writes into a raw directory it generated.
+DEMO_MARKER = ".statmon-demo"
+PSEUDONYM_KEY_ENV = "STATMON_PSEUDONYM_KEY"
+
+
+def raw_dir() -> Path:
+    return Path(os.environ.get("STATMON_RAW_DIR", PROJECT_DIR / "raw"))
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get("STATMON_WAREHOUSE", PROJECT_DIR / "warehouse" / "monitor.duckdb"))
+
+
+def published_dir(warehouse: Path | None = None) -> Path:
+    """Published files live beside the warehouse: published.duckdb, published/<table>.parquet."""
+    return (warehouse or warehouse_path()).parent

@@ -1,0 +1,143 @@
+-- The landing schema: the interface between ingestion (orchestration/ingest.py) and dbt
+-- (dbt_project/models/staging). One table per source kind, canonical Dutch column names of the
+-- landing contract, typed; the BSN never lands: `person_id` is its keyed pseudonym
+-- (first 32 hex characters of HMAC-SHA256(key, 9-digit BSN)).
+-- Every loaded row carries its lineage: delivery_month (the folder's month, first day),
+-- source (source kind, e.g. uitkeringen, trajecten_agros), source_file (path relative to raw/),
+-- file_hash (sha256 of the file bytes) and row_number (1-based data row in the file; for xlsx the
+-- sheet row minus the header).
+-- A (source, delivery_month) holds exactly one delivered file version: a re-delivery replaces it.
+
+CREATE SCHEMA IF NOT EXISTS landing;
+
+CREATE TABLE IF NOT EXISTS landing.uitkeringen (
+    delivery_month              DATE NOT NULL,
+    statistiekjaar              INTEGER,
+    statistiekmaand             INTEGER,
+    registratienummer_uitkering VARCHAR NOT NULL,
+    statistiekcode              VARCHAR,   -- code of codes/statistiekcode.csv or 'onbekend'
+    person_id                   VARCHAR NOT NULL,
+    geboortedatum               DATE,
+    geslacht                    VARCHAR,   -- '1', '2', 'onbekend' or NULL (empty)
+    leefvorm                    VARCHAR,   -- '1'..'4', 'onbekend' or NULL
+    aanvangsdatum_uitkering     DATE NOT NULL,
+    einddatum_uitkering         DATE,
+    reden_beeindiging           VARCHAR,   -- two-digit code, 'onbekend' or NULL
+    kenmerk_statushouder        VARCHAR,   -- 'J', 'N', 'onbekend' or NULL
+    klantmanager_id             VARCHAR,
+    source                      VARCHAR NOT NULL,
+    source_file                 VARCHAR NOT NULL,
+    file_hash                   VARCHAR NOT NULL,
+    row_number                  INTEGER NOT NULL
+);
+
+-- BRP dates may have unknown parts ('00'); they load imputed as the mart contract says
+-- (unknown day = 1st, unknown month = July; year unknown = NULL) with the raw text beside them.
+CREATE TABLE IF NOT EXISTS landing.brp (
+    delivery_month                   DATE NOT NULL,
+    person_id                        VARCHAR NOT NULL,
+    geboortedatum                    DATE,
+    geboortedatum_raw                VARCHAR,
+    geslacht                         VARCHAR,   -- 'M', 'V', 'O', 'onbekend' or NULL
+    nationaliteit                    VARCHAR,   -- ISO 3166-1 alpha-3 or NULL
+    verblijfstitel                   VARCHAR,   -- two-digit Tabel 56 code, 'onbekend' or NULL
+    datum_ingang_verblijfstitel      DATE,
+    datum_ingang_verblijfstitel_raw  VARCHAR,
+    datum_vestiging_gemeente         DATE,
+    datum_vestiging_gemeente_raw     VARCHAR,
+    source                           VARCHAR NOT NULL,
+    source_file                      VARCHAR NOT NULL,
+    file_hash                        VARCHAR NOT NULL,
+    row_number                       INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS landing.klantbeeld (
+    delivery_month        DATE NOT NULL,
+    person_id             VARCHAR NOT NULL,
+    klantmanager_id       VARCHAR,
+    assessment_datum      DATE,
+    plan_van_aanpak_datum DATE,
+    advies_route          VARCHAR,   -- werk, onderwijs, participatie, zorg, 'onbekend' or NULL
+    afstand_arbeidsmarkt  VARCHAR,   -- overbrugbaar, onoverbrugbaar, 'onbekend' or NULL
+    laatste_contact_datum DATE,
+    source                VARCHAR NOT NULL,
+    source_file           VARCHAR NOT NULL,
+    file_hash             VARCHAR NOT NULL,
+    row_number            INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS landing.formatie (
+    delivery_month  DATE NOT NULL,
+    maand           DATE NOT NULL,      -- first day of the month in column `maand`
+    team            VARCHAR NOT NULL,
+    klantmanager_id VARCHAR NOT NULL,
+    fte             DOUBLE,
+    source          VARCHAR NOT NULL,
+    source_file     VARCHAR NOT NULL,
+    file_hash       VARCHAR NOT NULL,
+    row_number      INTEGER NOT NULL
+);
+
+-- All partners in one table; `partner` is the registry's partner code, `source` is
+-- 'trajecten_<partner>'. Legacy headers and vocabularies are already mapped to canonical ones.
+CREATE TABLE IF NOT EXISTS landing.trajecten (
+    delivery_month DATE NOT NULL,
+    partner        VARCHAR NOT NULL,
+    person_id      VARCHAR NOT NULL,
+    initiatief     VARCHAR NOT NULL,   -- code of codes/initiatieven.csv or 'onbekend'
+    aanmelddatum   DATE NOT NULL,
+    startdatum     DATE,
+    einddatum      DATE,
+    uitkomst       VARCHAR,            -- code of codes/uitkomst.csv, 'onbekend' or NULL (empty)
+    uitkomstdatum  DATE,
+    uren_per_week  DOUBLE,
+    source         VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    file_hash      VARCHAR NOT NULL,
+    row_number     INTEGER NOT NULL
+);
+
+-- Rows that could not be placed. One row per quarantined source row: the first failing rule's
+-- column and value (a BSN masked to its last 3 digits), and all failing rules in `message`.
+CREATE TABLE IF NOT EXISTS landing.quarantine (
+    delivery_month DATE NOT NULL,
+    source         VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    file_hash      VARCHAR NOT NULL,
+    row_number     INTEGER NOT NULL,
+    column_name    VARCHAR,
+    value          VARCHAR,
+    rule           VARCHAR NOT NULL,
+    message        VARCHAR NOT NULL,
+    record_key     VARCHAR            -- the source system's own id where the row has one
+);
+
+-- Findings on rows that did load: a code outside its list (value loaded as 'onbekend'),
+-- an optional date that could not be parsed (loaded as NULL), ...
+CREATE TABLE IF NOT EXISTS landing.row_issues (
+    delivery_month DATE NOT NULL,
+    source         VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    row_number     INTEGER NOT NULL,
+    column_name    VARCHAR NOT NULL,
+    value          VARCHAR,
+    rule           VARCHAR NOT NULL,   -- e.g. unknown_code, date_invalid
+    message        VARCHAR NOT NULL,
+    person_id      VARCHAR,
+    record_key     VARCHAR
+);
+
+-- One row per file seen per source and month: what happened to it.
+CREATE TABLE IF NOT EXISTS landing.deliveries (
+    delivery_month   DATE NOT NULL,
+    source           VARCHAR NOT NULL,
+    source_file      VARCHAR NOT NULL,
+    file_hash        VARCHAR,
+    file_size        BIGINT,
+    status           VARCHAR NOT NULL,  -- loaded, unchanged, failed, superseded
+    rows_in          INTEGER,
+    rows_loaded      INTEGER,
+    rows_quarantined INTEGER,
+    message          VARCHAR,
+    loaded_at        TIMESTAMP NOT NULL
+);
