@@ -141,3 +141,30 @@ CREATE TABLE IF NOT EXISTS landing.deliveries (
     message          VARCHAR,
     loaded_at        TIMESTAMP NOT NULL
 );
+
+-- Stewards' waivers (loaded from the waivers file at every run, see orchestration/quality/):
+-- an accepted, known issue stays visible as `waived` until valid_until, then fails again.
+CREATE TABLE IF NOT EXISTS landing.dq_waivers (
+    rule_id     VARCHAR NOT NULL,
+    record_key  VARCHAR NOT NULL,
+    reason      VARCHAR NOT NULL,
+    waived_by   VARCHAR NOT NULL,
+    valid_until DATE NOT NULL
+);
+
+-- Results of the Great Expectations suites (expectations/) per source and delivery month:
+-- one row per expectation that ran; dbt's dq_issues lists the failed ones.
+CREATE TABLE IF NOT EXISTS landing.expectation_results (
+    delivery_month   DATE NOT NULL,
+    source           VARCHAR NOT NULL,
+    suite_name       VARCHAR NOT NULL,
+    expectation_type VARCHAR NOT NULL,
+    column_name      VARCHAR,
+    rule             VARCHAR NOT NULL,  -- the expectation's meta.rule: a stable id
+    severity         VARCHAR NOT NULL,  -- error or warn
+    success          BOOLEAN NOT NULL,
+    element_count    BIGINT,
+    unexpected_count BIGINT,
+    detail           VARCHAR,
+    validated_at     TIMESTAMP NOT NULL
+);
