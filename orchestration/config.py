@@ -28,3 +28,10 @@ def warehouse_path() -> Path:
 def published_dir(warehouse: Path | None = None) -> Path:
     """Published files live beside the warehouse: published.duckdb, published/<table>.parquet."""
     return (warehouse or warehouse_path()).parent
+
+# The first reporting month the monitor knows (the 2014 permit cohort is the first it follows).
+FIRST_MONTH = "2014-01"
+
+
+def reports_dir() -> Path:
+    return Path(os.environ.get("STATMON_REPORTS_DIR", PROJECT_DIR / "reports"))

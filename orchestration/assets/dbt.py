@@ -1,0 +1,78 @@
+"""The dbt project as Dagster assets: every model a Dagster asset, every dbt test an asset
+check (dagster-dbt). The manifest is prepared once (`dbt parse`, only when a file of the dbt
+project changed since the last parse) and read from dbt_project/target/manifest.json."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration import config
+from orchestration.partitions import months_of_run
+
+DBT_TARGET = os.environ.get("STATMON_DBT_TARGET", "duckdb")
+
+dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR, target=DBT_TARGET)
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for sub in ("models", "macros", "seeds", "tests", "snapshots", "analyses"):
+        for path in (project_dir / sub).rglob("*"):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        path = project_dir / name
+        if path.exists():
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any project file.
+    A cheap mtime scan on every start; `dbt parse` (~3 s) only after a change."""
+    manifest = project.manifest_path
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
+        return manifest
+    env = {**os.environ, "STATMON_WAREHOUSE": str(config.warehouse_path().resolve())}
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(project.project_dir),
+         "--profiles-dir", str(project.profiles_dir), "--target", DBT_TARGET],
+        check=True, env=env, cwd=project.project_dir,
+    )
+    return manifest
+
+
+class StatmonDbtTranslator(DagsterDbtTranslator):
+    """dbt sources `landing.<table>` are the landing assets `landing/<table>`; models keep
+    their names, grouped by layer (staging, intermediate, marts)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            fqn = dbt_resource_props.get("fqn", [])
+            return fqn[1] if len(fqn) > 2 else "marts"
+        return super().get_group_name(dbt_resource_props)
+
+
+ensure_manifest()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=StatmonDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build` of the selected models once per run; the months the run ingested are passed
+    as the var `months` so incremental models rebuild only those."""
+    months = months_of_run(context.run.tags)
+    dbt_vars = {"months": months} if months else {}
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    yield from invocation.stream()

@@ -1,0 +1,69 @@
+"""Landing assets: one per source kind, monthly partitioned. Each reads a month's files with the
+source registry, applies the row rules, pseudonymises the BSN and writes schema `landing`
+(orchestration/ingest.py does the work; this module only wires it into Dagster).
+
+A run over many months is one run (single-run backfill policy): every month is ingested in
+order, and the dbt models are built once afterwards."""
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.partitions import monthly_partitions
+from orchestration.resources import WarehouseResource
+
+SOURCE_KINDS = ("uitkeringen", "brp", "klantbeeld", "formatie", "trajecten")
+
+DESCRIPTIONS = {
+    "uitkeringen": "Benefits administration (BUS layout): one row per person per benefit running in the month.",
+    "brp": "BRP extract for the persons on benefit: gender, nationality, residence title, settlement date.",
+    "klantbeeld": "Case system: assessment, plan van aanpak, advice route and last contact per client.",
+    "formatie": "Staffing: FTE per caseworker and team in the month.",
+    "trajecten": "Partner deliveries: a full snapshot of each partner's trajectories, all partners in one table.",
+}
+
+
+def _landing_asset(kind: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=kind,
+        key_prefix=["landing"],
+        group_name="landing",
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description=DESCRIPTIONS[kind],
+        kinds={"duckdb", "python"},
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from orchestration.ingest import ensure_landing_schema, ingest_month
+
+        key, mode = warehouse.pseudonym_key()
+        if mode == "demo":
+            context.log.warning("No STATMON_PSEUDONYM_KEY: demo data, pseudonymised with a local demo key.")
+        totals = {"rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "files_failed": 0}
+        lines = []
+        with warehouse.connect() as con:
+            ensure_landing_schema(con)
+            for month in context.partition_keys:
+                for result in ingest_month(con, warehouse.raw, month, kind, key):
+                    if result.status == "failed":
+                        totals["files_failed"] += 1
+                        context.log.error(f"{month} {result.source_file}: {result.message}")
+                    elif result.status == "loaded":
+                        totals["rows_in"] += result.rows_in or 0
+                        totals["rows_loaded"] += result.rows_loaded or 0
+                        totals["rows_quarantined"] += result.rows_quarantined or 0
+                    lines.append(
+                        f"| {month} | {result.source} | {result.status} | {result.rows_in or 0} | "
+                        f"{result.rows_loaded or 0} | {result.rows_quarantined or 0} |"
+                    )
+        table = "| month | source | status | rows in | loaded | quarantined |\n|---|---|---|---|---|---|\n"
+        return dg.MaterializeResult(
+            metadata={
+                **{k: dg.MetadataValue.int(v) for k, v in totals.items()},
+                "deliveries": dg.MetadataValue.md(table + "\n".join(lines)),
+            }
+        )
+
+    return _asset
+
+
+landing_assets = [_landing_asset(kind) for kind in SOURCE_KINDS]

@@ -1,0 +1,68 @@
+"""The last assets of a run: publication of the months without an `error` for BI tools and
+stewards, then the council report built from the published file only."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration import config
+from orchestration.resources import WarehouseResource
+
+# The marts of the mart contract: publication waits for all of them.
+MARTS = (
+    "caseload_monthly",
+    "outflow_monthly",
+    "initiative_outcomes",
+    "initiative_flows",
+    "cohort_progress",
+    "cohort_progress_settlement",
+    "participation_by_gender",
+    "dq_issues",
+)
+
+
+@dg.asset(
+    group_name="publication",
+    deps=[dg.AssetKey(name) for name in MARTS],
+    kinds={"duckdb", "parquet"},
+    description="The aggregate marts, suppressed, for BI tools (published.duckdb + Parquet) and the "
+    "stewards' file (dq_issues + quarantine), replaced atomically, months up to the last without an error.",
+)
+def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.publish import publish, publish_stewards
+    from orchestration.quality.blocking import publishable_through
+
+    out_dir = config.published_dir(warehouse.warehouse)
+    with warehouse.connect() as con:
+        through = publishable_through(con)
+        if through is None:
+            context.log.error("No month can be published: the first month already has an error.")
+            return dg.MaterializeResult(metadata={"published_through": dg.MetadataValue.text("nothing")})
+        result = publish(warehouse.warehouse, out_dir, through, con=con, run_id=context.run_id)
+        publish_stewards(warehouse.warehouse, out_dir, con=con, run_id=context.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "published_through": dg.MetadataValue.text(through),
+            "published_file": dg.MetadataValue.path(str(result.duckdb_path)),
+            "suppressed_cells": dg.MetadataValue.int(result.suppressed_cells),
+            "revisions": dg.MetadataValue.int(result.revisions),
+        }
+    )
+
+
+@dg.asset(
+    group_name="publication",
+    deps=[publication],
+    kinds={"html"},
+    description="The council report (raadsrapportage, Dutch HTML) of the last published month.",
+)
+def council_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.report import build_report
+
+    published = config.published_dir(warehouse.warehouse) / "published.duckdb"
+    if not published.exists():
+        context.log.warning("Nothing published yet: no report.")
+        return dg.MaterializeResult(metadata={"report": dg.MetadataValue.text("none")})
+    path = build_report(published, None, config.reports_dir())
+    return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(path))})

@@ -1,0 +1,97 @@
+"""`statmon`: the monitor's command line. Every subcommand takes the same --raw-dir,
+--warehouse and --out options where they apply. Heavy imports happen inside the subcommands."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from orchestration import config
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _month(value: str) -> str:
+    if not MONTH_RE.match(value):
+        raise argparse.ArgumentTypeError(f"not a month: {value!r} (expected YYYY-MM)")
+    return value
+
+
+def _add_paths(parser: argparse.ArgumentParser, raw: bool = False, warehouse: bool = False, out: str | None = None):
+    if raw:
+        parser.add_argument("--raw-dir", type=Path, default=config.raw_dir(), help="landing zone with <YYYY-MM>/ folders (default: %(default)s)")
+    if warehouse:
+        parser.add_argument("--warehouse", type=Path, default=config.warehouse_path(), help="DuckDB warehouse file (default: %(default)s)")
+    if out is not None:
+        parser.add_argument("--out", type=Path, default=Path(out) if out else None, help="output directory" + (" (default: %(default)s)" if out else ""))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="statmon", description="Monitor of statushouders on bijstand.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="ingest, build, check and publish: all months found, or one month")
+    _add_paths(run, raw=True, warehouse=True)
+    run.add_argument("--month", type=_month, help="only this month (YYYY-MM); default: every month found, oldest first")
+
+    demo = sub.add_parser("demo-data", help="write synthetic deliveries in the landing contract's formats")
+    _add_paths(demo, out="raw")
+    demo.add_argument("--scale", type=float, default=1.0, help="population scale: 1 = Haarlem, 100 = national (default: 1)")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--from", dest="start", type=_month, default="2014-01")
+    demo.add_argument("--to", dest="end", type=_month, default="2018-05")
+
+    dq = sub.add_parser("dq", help="the stewards' review: data-quality issues by rule, with the rows to fix")
+    _add_paths(dq, warehouse=True, out="")
+    dq.add_argument("--month", type=_month)
+    dq.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
+
+    report = sub.add_parser("report", help="the council report (Dutch HTML) from the published marts")
+    _add_paths(report, warehouse=True, out=str(config.reports_dir()))
+    report.add_argument("--month", type=_month, help="default: the last published month")
+    return parser
+
+
+def _set_env(args) -> None:
+    """Dagster resources and the dbt profile read their paths from the environment."""
+    if getattr(args, "raw_dir", None) is not None:
+        os.environ["STATMON_RAW_DIR"] = str(args.raw_dir.resolve())
+    if getattr(args, "warehouse", None) is not None:
+        os.environ["STATMON_WAREHOUSE"] = str(args.warehouse.resolve())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _set_env(args)
+    if args.command == "run":
+        from orchestration.run import run_pipeline
+
+        return run_pipeline(args.raw_dir, args.warehouse, args.month)
+    if args.command == "demo-data":
+        from orchestration.demo import generate
+
+        summary = generate(args.out, scale=args.scale, seed=args.seed, start=args.start, end=args.end)
+        print(" ".join(f"{k}={v}" for k, v in summary.items()))
+        return 0
+    if args.command == "dq":
+        from orchestration.quality.worklist import write_worklist
+
+        result = write_worklist(args.warehouse, args.month, args.format, args.out)
+        print(result)
+        return 0
+    if args.command == "report":
+        from orchestration.report import build_report
+
+        published = config.published_dir(args.warehouse) / "published.duckdb"
+        if not published.exists():
+            print(f"statmon report: nothing published yet ({published} does not exist); run `statmon run` first.", file=sys.stderr)
+            return 2
+        print(build_report(published, args.month, args.out))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

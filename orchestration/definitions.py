@@ -1,0 +1,31 @@
+"""The Dagster code location of the monitor: its table of contents.
+
+    landing/<kind>   (monthly)   orchestration/assets/landing.py   -> orchestration/ingest.py
+    dbt models                   orchestration/assets/dbt.py       -> dbt_project/
+    publication, council_report  orchestration/assets/publication.py
+    checks                       orchestration/checks.py           -> orchestration/quality/
+    job, schedule, sensor        orchestration/jobs.py, schedules.py, sensors.py
+"""
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import dbt_project, statmon_dbt_models
+from orchestration.assets.landing import landing_assets
+from orchestration.assets.publication import council_report, publication
+from orchestration.checks import landing_checks
+from orchestration.jobs import monthly_refresh_job
+from orchestration.resources import warehouse_resource_from_env
+from orchestration.schedules import monthly_refresh_schedule
+from orchestration.sensors import raw_delivery_sensor
+
+defs = dg.Definitions(
+    assets=[*landing_assets, statmon_dbt_models, publication, council_report],
+    asset_checks=landing_checks,
+    jobs=[monthly_refresh_job],
+    schedules=[monthly_refresh_schedule],
+    sensors=[raw_delivery_sensor],
+    resources={
+        "warehouse": warehouse_resource_from_env(),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    },
+)
