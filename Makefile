@@ -35,7 +35,9 @@ test: env
 
 ## dagster-dev: the Dagster UI on http://127.0.0.1:3000 for this code location
 dagster-dev: env
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/warehouse/dagster_home} $(BIN)/dagster dev
+	mkdir -p warehouse/dagster_home
+	test -f warehouse/dagster_home/dagster.yaml || cp orchestration/dagster.yaml warehouse/dagster_home/
+	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home STATMON_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) STATMON_RAW_DIR=$(CURDIR)/$(RAW_DIR) $(BIN)/dagster dev
 
 clean:
 	rm -rf warehouse/*.duckdb* warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs

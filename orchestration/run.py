@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -42,6 +43,10 @@ def dagster_instance(warehouse: Path):
         home = warehouse.parent / "dagster_home"
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home.resolve())
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
     return dg.DagsterInstance.get()
 
 
