@@ -1,0 +1,290 @@
+"""Row rules: the GX Core suite `expectations/<kind>.json` validated by Great Expectations on the
+parsed batch of each (source, month), the rows as parsed before quarantine (schema `parsed`).
+
+Ingestion compiles the same suite to DuckDB SQL to split a delivery into landed and quarantined
+rows; this module runs the suite with GX itself, so the counts GX reports are an independent
+account of what ingestion did. One GX context per process (ephemeral, pandas datasource): GX costs
+~5-8 s to import and is imported on first use only.
+
+Suite JSON (GX 1.x): {"name", "expectations": [{"type", "kwargs", "meta"}], "meta"}. Each
+expectation's meta: `rule` (stable id, required), `on_fail` (quarantine | onbekend | null, read by
+ingestion), `code_list` (a dbt seed name whose codes fill kwargs.value_set when the suite is
+loaded), `severity` (error | warn, default warn), `description` (plain words, optional)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from orchestration.config import EXPECTATIONS_DIR, SEEDS_DIR
+from orchestration.quality.outcomes import ExpectationOutcome
+from orchestration.quality.tables import ensure_quality_tables, table_exists
+
+DATASOURCE_NAME = "statmon_dataframes"
+# How many example values a failed expectation keeps (in its detail and in GX's result).
+EXAMPLE_COUNT = 5
+_CONTEXT = None
+
+
+def gx_context():
+    """The process's GX context: ephemeral, progress bars off, one pandas datasource."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.data_sources.add_pandas(DATASOURCE_NAME)
+        _CONTEXT = context
+    return _CONTEXT
+
+
+# ---------------------------------------------------------------------------- suites
+
+
+def read_codes(seed_name: str, seeds_dir: Path = SEEDS_DIR) -> list[str]:
+    """The `code` column of a dbt seed (as text: '01' stays '01')."""
+    path = seeds_dir / f"{seed_name}.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"meta.code_list {seed_name!r}: no seed {path}")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [row["code"].strip() for row in csv.DictReader(handle) if (row.get("code") or "").strip()]
+
+
+def load_suite_dict(path: Path) -> dict[str, Any]:
+    """A suite file as a dict, code lists resolved into value_set, key names of GX 1.x."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    suite = {
+        "name": raw.get("name") or raw.get("expectation_suite_name") or Path(path).stem,
+        "meta": raw.get("meta") or {},
+        "expectations": [],
+    }
+    for index, expectation in enumerate(raw.get("expectations", [])):
+        expectation_type = expectation.get("type") or expectation.get("expectation_type")
+        kwargs = dict(expectation.get("kwargs") or {})
+        meta = dict(expectation.get("meta") or {})
+        if not meta.get("rule"):
+            raise ValueError(f"{path}: expectation {index} ({expectation_type}) has no meta.rule")
+        if meta.get("code_list"):
+            kwargs["value_set"] = read_codes(meta["code_list"])
+        suite["expectations"].append({"type": expectation_type, "kwargs": kwargs, "meta": meta})
+    return suite
+
+
+def build_suite(suite_dict: dict[str, Any]):
+    """A GX ExpectationSuite from a suite dict (registered in the process's context)."""
+    from great_expectations.core import ExpectationSuite
+
+    context = gx_context()
+    suite = ExpectationSuite(name=suite_dict["name"], expectations=suite_dict["expectations"], meta=suite_dict.get("meta") or {})
+    return context.suites.add_or_update(suite)
+
+
+def row_rules_path(kind: str) -> Path:
+    return EXPECTATIONS_DIR / f"{kind}.json"
+
+
+def _parameter_names(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return [value["$PARAMETER"]]
+        return [name for item in value.values() for name in _parameter_names(item)]
+    if isinstance(value, list):
+        return [name for item in value for name in _parameter_names(item)]
+    return []
+
+
+def suite_parameters(suite_dict: dict[str, Any], kind: str, month: str) -> dict[str, Any]:
+    """Values for the suite's {"$PARAMETER": name} placeholders for one delivery month.
+    Ingestion's own resolver (orchestration.sources.rules.expectation_parameters) is used when
+    it exists, so GX and the SQL split read the same values; otherwise: codes_<seed> = the seed's
+    codes, delivery_year / delivery_month_number = the month's year and month number as text."""
+    names = {name for e in suite_dict["expectations"] for name in _parameter_names(e["kwargs"])}
+    if not names:
+        return {}
+    try:
+        from orchestration.sources.rules import expectation_parameters  # type: ignore[attr-defined]
+    except ImportError:
+        expectation_parameters = None
+    if expectation_parameters is not None:
+        return expectation_parameters(kind, month)
+    year, month_number = int(month[:4]), int(month[5:7])
+    values: dict[str, Any] = {}
+    for name in names:
+        if name.startswith("codes_"):
+            values[name] = read_codes(name.removeprefix("codes_"))
+        elif name == "delivery_year":
+            values[name] = [str(year)]
+        elif name == "delivery_month_number":
+            values[name] = [str(month_number), f"{month_number:02d}"]
+        else:
+            raise ValueError(f"suite {suite_dict['name']}: no value for parameter {name!r}")
+    return values
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def validate_dataframe(suite, dataframe, asset_name: str, parameters: dict[str, Any] | None = None):
+    """Run `suite` on `dataframe` with GX; the ExpectationSuiteValidationResult."""
+    context = gx_context()
+    datasource = context.data_sources.get(DATASOURCE_NAME)
+    try:
+        asset = datasource.get_asset(asset_name)
+    except LookupError:
+        asset = datasource.add_dataframe_asset(asset_name)
+    try:
+        batch_definition = asset.get_batch_definition("whole")
+    except (KeyError, LookupError):
+        batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": dataframe})
+    return batch.validate(
+        suite,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLE_COUNT},
+        expectation_parameters=parameters or {},
+    )
+
+
+def _column_of(kwargs: dict[str, Any]) -> str | None:
+    if "column" in kwargs:
+        return kwargs["column"]
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    return None
+
+
+def _example(value: Any, column: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "(empty)"
+    text = str(value)
+    # Never show a BSN, even a rejected one: digits of BSN length are masked to the last 3.
+    if column == "bsn" or (text.isdigit() and 8 <= len(text) <= 9):
+        text = "******" + text[-3:]
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
+def describe(result: dict[str, Any], meta: dict[str, Any], expectation_type: str, column: str | None,
+             source: str, month: str, success: bool) -> str:
+    """The plain-words detail of one expectation result."""
+    what = meta.get("description") or (f"{meta.get('rule', expectation_type)} ({column})" if column else meta.get("rule", expectation_type))
+    where = f"{source} {month}"
+    if "unexpected_count" in result and result.get("element_count") is not None:
+        count, total = result.get("unexpected_count") or 0, result.get("element_count") or 0
+        if success:
+            return f"{what}: all {total} rows pass ({where})"
+        examples = ", ".join(dict.fromkeys(_example(v, column) for v in result.get("partial_unexpected_list") or []))
+        return f"{what}: {count} of {total} rows fail ({where})" + (f"; e.g. {examples}" if examples else "")
+    observed = result.get("observed_value")
+    status = "passes" if success else "fails"
+    return f"{what}: {status} ({where})" + (f"; observed {observed}" if observed is not None else "")
+
+
+def outcomes_of(validation_result, source: str, month: str) -> list[ExpectationOutcome]:
+    outcomes = []
+    for item in validation_result.results:
+        config = item.expectation_config
+        meta = dict(config.meta or {})
+        kwargs = dict(config.kwargs or {})
+        column = _column_of(kwargs)
+        result = dict(item.result or {})
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            detail = f"the expectation could not run: {item.exception_info.get('exception_message')}"
+        else:
+            detail = describe(result, meta, config.type, column, source, month, bool(item.success))
+        outcomes.append(
+            ExpectationOutcome(
+                rule=meta.get("rule", config.type),
+                column=column,
+                source=source,
+                month=month,
+                success=bool(item.success),
+                unexpected_count=result.get("unexpected_count"),
+                element_count=result.get("element_count"),
+                severity=meta.get("severity", "warn"),
+                detail=detail,
+                expectation_type=config.type,
+                suite_name=validation_result.suite_name,
+            )
+        )
+    return outcomes
+
+
+def month_start(month: str) -> dt.date:
+    return dt.date.fromisoformat(f"{month}-01")
+
+
+def store_results(con, validation_result, outcomes: list[ExpectationOutcome], source: str, month: str) -> None:
+    """Replace the stored results of this suite for (source, month): flat rows in
+    landing.expectation_results, GX's JSON in landing.gx_validation_results."""
+    first_day = month_start(month)
+    suite_name = validation_result.suite_name
+    now = dt.datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("landing.expectation_results", "landing.gx_validation_results"):
+            con.execute(
+                f"DELETE FROM {table} WHERE source = ? AND delivery_month = ? AND suite_name = ?",
+                [source, first_day, suite_name],
+            )
+        con.executemany(
+            "INSERT INTO landing.expectation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (first_day, source, suite_name, o.expectation_type, o.column, o.rule, o.severity, o.success,
+                 o.element_count, o.unexpected_count, o.detail, now)
+                for o in outcomes
+            ],
+        )
+        con.execute(
+            "INSERT INTO landing.gx_validation_results VALUES (?, ?, ?, ?, ?)",
+            [first_day, source, suite_name, json.dumps(validation_result.to_json_dict(), default=str), now],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def batches_of(con, table: str, months: list[str]) -> list[tuple[str, str]]:
+    """The (source, YYYY-MM) batches of `table` in `months`, in order."""
+    if not months:
+        return []
+    placeholders = ", ".join("?" for _ in months)
+    return con.execute(
+        f"""SELECT DISTINCT source, strftime(CAST(delivery_month AS DATE), '%Y-%m') AS month
+            FROM {table} WHERE strftime(CAST(delivery_month AS DATE), '%Y-%m') IN ({placeholders})
+            ORDER BY month, source""",
+        list(months),
+    ).fetchall()
+
+
+def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path | None = None) -> list[ExpectationOutcome]:
+    """Validate `expectations/<kind>.json` with GX on parsed.<kind>, one validation per
+    (source, month) of `months`; store the results (replacing earlier ones of that source and
+    month) and return one outcome per expectation and batch. No parsed table or no suite file:
+    nothing to validate, []."""
+    ensure_quality_tables(con)
+    suite_path = suite_path or row_rules_path(kind)
+    if not suite_path.exists() or not table_exists(con, "parsed", kind):
+        return []
+    batches = batches_of(con, f"parsed.{kind}", months)
+    if not batches:
+        return []
+    suite_dict = load_suite_dict(suite_path)
+    suite = build_suite(suite_dict)
+    outcomes: list[ExpectationOutcome] = []
+    for source, month in batches:
+        dataframe = con.execute(
+            f"SELECT * FROM parsed.{kind} WHERE source = ? AND CAST(delivery_month AS DATE) = ? ORDER BY row_number",
+            [source, month_start(month)],
+        ).df()
+        result = validate_dataframe(suite, dataframe, f"parsed_{kind}", suite_parameters(suite_dict, kind, month))
+        batch_outcomes = outcomes_of(result, source, month)
+        store_results(con, result, batch_outcomes, source, month)
+        outcomes.extend(batch_outcomes)
+    return outcomes
