@@ -1,0 +1,36 @@
+{#- The months of this run: var `months`, a list of 'YYYY-MM' (or one comma-separated string).
+    Incremental models rebuild every month from the earliest changed one onwards, because a
+    month's facts depend on earlier months (previous month on benefit, trajectory state as of). -#}
+
+{% macro run_months() -%}
+    {%- set months = var('months', []) -%}
+    {%- if months is string -%}
+        {%- set months = months.split(',') | map('trim') | reject('equalto', '') | list -%}
+    {%- endif -%}
+    {%- for m in months -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}$', m | string) -%}
+            {{ exceptions.raise_compiler_error("var months: expected 'YYYY-MM', got '" ~ m ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(months | map('string') | list) }}
+{%- endmacro %}
+
+{#- First day of the earliest month of this run as a SQL date literal, or none (= all months). -#}
+{% macro run_from_month() -%}
+    {%- set months = run_months() -%}
+    {%- if months | length == 0 -%}{{ return(none) }}{%- endif -%}
+    {{ return(date_literal((months | sort | first) ~ '-01')) }}
+{%- endmacro %}
+
+{#- `and <column> >= <earliest month of this run>` on an incremental run with var months, else
+    nothing. `lookback_months` widens the window for facts that need earlier months. -#}
+{% macro incremental_month_filter(column, lookback_months=0) -%}
+    {%- set from_month = run_from_month() -%}
+    {%- if is_incremental() and from_month is not none -%}
+        {%- if lookback_months -%}
+    and {{ column }} >= {{ add_months(from_month, -lookback_months) }}
+        {%- else -%}
+    and {{ column }} >= {{ from_month }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

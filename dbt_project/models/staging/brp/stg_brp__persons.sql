@@ -1,0 +1,41 @@
+-- One row per person per BRP delivery month; the asylum flag from the verblijfstitel list.
+-- Incomplete BRP dates arrive imputed from landing (unknown day = 1st, unknown month = July).
+with current_versions as (
+    {{ current_file_versions(source('landing', 'brp')) }}
+),
+
+person_rows as (
+    select
+        p.*,
+        row_number() over (
+            partition by p.delivery_month, p.person_id order by p.row_number desc
+        ) as duplicate_rank
+    from {{ source('landing', 'brp') }} as p
+    inner join current_versions as v
+        on v.source = p.source
+        and v.delivery_month = p.delivery_month
+        and v.file_hash = p.file_hash
+)
+
+select
+    cast(p.delivery_month as date) as month,
+    p.person_id,
+    p.geboortedatum as birth_date,
+    p.geboortedatum_raw as birth_date_raw,
+    p.geslacht as gender_letter,
+    case p.geslacht when 'M' then 'man' when 'V' then 'vrouw' end as gender,
+    p.nationaliteit as nationality,
+    p.verblijfstitel as residence_title_code,
+    coalesce(vt.asielvergunning = 'J', false) as is_asylum_permit,
+    p.datum_ingang_verblijfstitel as residence_title_start_date,
+    p.datum_ingang_verblijfstitel_raw as residence_title_start_date_raw,
+    p.datum_vestiging_gemeente as settlement_date,
+    p.datum_vestiging_gemeente_raw as settlement_date_raw,
+    p.source,
+    p.source_file,
+    p.file_hash,
+    p.row_number as source_row
+from person_rows as p
+left join {{ ref('verblijfstitel') }} as vt on vt.code = p.verblijfstitel
+-- a person listed twice in one extract: the later row stands
+where p.duplicate_rank = 1

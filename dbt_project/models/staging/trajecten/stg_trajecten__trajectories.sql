@@ -1,0 +1,45 @@
+-- One row per trajectory per partner snapshot. A trajectory is (partner, person, initiative,
+-- aanmelddatum); `trajectory_key` spells that out so a steward can read it.
+with current_versions as (
+    {{ current_file_versions(source('landing', 'trajecten')) }}
+),
+
+trajectory_rows as (
+    select
+        t.*,
+        row_number() over (
+            partition by t.delivery_month, t.partner, t.person_id, t.initiatief, t.aanmelddatum
+            order by t.row_number desc
+        ) as duplicate_rank
+    from {{ source('landing', 'trajecten') }} as t
+    inner join current_versions as v
+        on v.source = t.source
+        and v.delivery_month = t.delivery_month
+        and v.file_hash = t.file_hash
+)
+
+select
+    cast(delivery_month as date) as snapshot_month,
+    partner,
+    person_id,
+    initiatief as initiative_code,
+    aanmelddatum as registration_date,
+    {{ dbt.concat([
+        "partner", "'|'", "initiatief", "'|'",
+        "cast(aanmelddatum as " ~ dbt.type_string() ~ ")", "'|'", "person_id"
+    ]) }} as trajectory_key,
+    startdatum as start_date,
+    einddatum as end_date,
+    -- an empty uitkomst reads as LOPEND while einddatum is empty (mart contract); ended without
+    -- any reported outcome is `onbekend`
+    coalesce(uitkomst, case when einddatum is null then 'LOPEND' else 'onbekend' end) as outcome_code,
+    uitkomst as reported_outcome_code,
+    uitkomstdatum as outcome_date,
+    uren_per_week as hours_per_week,
+    source,
+    source_file,
+    file_hash,
+    row_number as source_row
+from trajectory_rows
+-- the same trajectory twice in one snapshot: the later row stands
+where duplicate_rank = 1

@@ -1,0 +1,43 @@
+-- One row per benefit (registratienummer_uitkering) per delivered month, from the file version in
+-- force for that month; codes joined to their lists (household, gender, reason group).
+with current_versions as (
+    {{ current_file_versions(source('landing', 'uitkeringen')) }}
+),
+
+benefit_rows as (
+    select u.*
+    from {{ source('landing', 'uitkeringen') }} as u
+    inner join current_versions as v
+        on v.source = u.source
+        and v.delivery_month = u.delivery_month
+        and v.file_hash = u.file_hash
+)
+
+select
+    cast(b.delivery_month as date) as month,
+    b.registratienummer_uitkering as benefit_id,
+    b.statistiekcode as benefit_kind_code,
+    b.statistiekcode = '01' as is_general_assistance,
+    b.person_id,
+    b.geboortedatum as birth_date,
+    b.geslacht as gender_code,
+    g.omschrijving as gender,
+    b.leefvorm as household_code,
+    coalesce(lv.huishouden, 'onbekend') as household_type,
+    b.aanvangsdatum_uitkering as benefit_start_date,
+    b.einddatum_uitkering as benefit_end_date,
+    b.reden_beeindiging as end_reason_code,
+    -- no reason or an unknown one counts as `overig` (mart contract)
+    case
+        when b.einddatum_uitkering is not null then coalesce(rb.reden_groep, 'overig')
+    end as end_reason_group,
+    b.kenmerk_statushouder as statushouder_flag,
+    b.klantmanager_id as caseworker_id,
+    b.source,
+    b.source_file,
+    b.file_hash,
+    b.row_number as source_row
+from benefit_rows as b
+left join {{ ref('geslacht') }} as g on g.code = b.geslacht
+left join {{ ref('leefvorm') }} as lv on lv.code = b.leefvorm
+left join {{ ref('reden_beeindiging') }} as rb on rb.code = b.reden_beeindiging
