@@ -1,0 +1,444 @@
+"""Ingestion: a month's delivery files -> schema `landing` (typed, pseudonymised), `parsed` (the
+batch as the row rules saw it, for GX) and the quarantine / row issues.
+
+Per file, all in DuckDB SQL over all rows (no Python loop over rows except decoding
+Windows-1252 and reading xlsx):
+  read (orchestration/sources/readers.py) -> prepare (trim, value maps, constants, normalise dates
+  and numbers, derive bsn_check) -> pseudonymise the distinct valid BSNs (HMAC in Python, joined in
+  DuckDB) -> evaluate the row rules compiled from expectations/<kind>.json
+  (orchestration/sources/rules.py) -> write, in one transaction per source and month.
+
+Guarantees (tests/ingestion):
+- rows_in == rows_loaded + rows_quarantined for every loaded file (asserted here too);
+- a (source, month) holds one file version: a changed re-delivery replaces its rows in landing,
+  parsed, quarantine and row_issues; a byte-identical one (same sha256 as the version loaded)
+  changes nothing (status `unchanged`);
+- a file that cannot be read fails that source for that month (status `failed`) and the rows of
+  the version loaded before, if any, stay in force (for uitkeringen the month cannot be published:
+  severity `error`);
+- no BSN is written anywhere: landing/parsed carry person_id; quarantine shows `******123`;
+- raw/ is only read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.config import LANDING_DDL_FILE
+from orchestration.pseudonym import pseudonymise_many
+from orchestration.sources.readers import DeliveryUnreadable, RawBatch, drop_batch, read_delivery
+from orchestration.sources.registry import SOURCE_KINDS, Kind, Layout, Source, load_registry
+from orchestration.sources.rules import CompiledRule, compile_rules, quote_ident, sql_literal
+
+PARSED_DDL_FILE = Path(__file__).resolve().parent / "sources" / "parsed.sql"
+MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+# Leading/trailing whitespace of any kind: ASCII, non-breaking (U+00A0), the other unicode
+# space separators (\pZ), zero-width space and BOM.
+TRIM_REGEX = r"^[\pZ\s\x{FEFF}\x{200B}]+|[\pZ\s\x{FEFF}\x{200B}]+$"
+
+__all__ = ["SOURCE_KINDS", "DeliveryResult", "ensure_landing_schema", "find_months", "ingest_month"]
+
+
+@dataclass
+class DeliveryResult:
+    source: str
+    source_file: str | None         # path relative to raw/, None when missing
+    status: str                     # loaded | unchanged | failed | superseded | missing
+    rows_in: int | None = None
+    rows_loaded: int | None = None
+    rows_quarantined: int | None = None
+    rows_with_issues: int | None = None
+    message: str = ""
+    severity: str = "info"          # error | warn | info
+    file_hash: str | None = None
+
+
+def ensure_landing_schema(con) -> None:
+    """Create the landing and parsed schemas (idempotent)."""
+    con.execute(Path(LANDING_DDL_FILE).read_text(encoding="utf-8"))
+    con.execute(PARSED_DDL_FILE.read_text(encoding="utf-8"))
+
+
+def find_months(raw_dir: Path, today: dt.date | None = None) -> tuple[list[str], list[str]]:
+    """Month folders `YYYY-MM` in raw_dir, sorted, and a message for each folder that is skipped
+    (not a month, or a month that has not begun)."""
+    today = today or dt.date.today()
+    months, messages = [], []
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return [], [f"{raw_dir}: the raw directory does not exist"]
+    for entry in sorted(raw_dir.iterdir()):
+        if not entry.is_dir() or entry.name.startswith("."):
+            continue
+        match = MONTH_FOLDER.match(entry.name)
+        if not match:
+            messages.append(f"{entry.name}/: not a delivery month folder (expected YYYY-MM, e.g. 2018-03); skipped")
+            continue
+        if dt.date(int(match.group(1)), int(match.group(2)), 1) > today:
+            messages.append(f"{entry.name}/: month lies in the future (today is {today.isoformat()}); skipped")
+            continue
+        months.append(entry.name)
+    return months, messages
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL building blocks
+
+def _trimmed(col: str) -> str:
+    return f"nullif(regexp_replace({quote_ident(col)}, {sql_literal(TRIM_REGEX)}, '', 'g'), '')"
+
+
+def _iso(expr: str) -> str:
+    return f"strftime({expr}, '%Y-%m-%d')"
+
+
+ISO = "'%Y-%m-%d'"
+DUTCH = "'%d-%m-%Y'"
+EXCEL_EPOCH = "DATE '1899-12-30'"
+
+
+def _date_sql(t: str, date_format: str) -> str:
+    """Normalised date text: YYYY-MM-DD when `t` parses in the dialect, else `t` itself."""
+    if date_format == "excel":
+        # an Excel date cell (read as ISO text), an Excel serial number (days since 1899-12-30,
+        # as in a cell without date format), or Dutch date text typed into a text cell
+        serial = (f"CASE WHEN regexp_full_match({t}, '[0-9]{{1,7}}([.][0-9]+)?') "
+                  f"AND CAST({t} AS DOUBLE) BETWEEN 1 AND 2958465 "
+                  f"THEN {_iso(f'{EXCEL_EPOCH} + CAST(floor(CAST({t} AS DOUBLE)) AS INTEGER)')} END")
+        return (f"coalesce({serial}, {_iso(f'try_strptime({t}, {ISO})')}, "
+                f"{_iso(f'try_strptime({t}, {DUTCH})')}, {t})")
+    fmt = {"YYYY-MM-DD": "%Y-%m-%d", "DD-MM-YYYY": "%d-%m-%Y", "YYYYMMDD": "%Y%m%d"}[date_format]
+    return f"coalesce({_iso(f'try_strptime({t}, {sql_literal(fmt)})')}, {t})"
+
+
+def _brp_date_sql(t: str) -> str:
+    """BRP YYYYMMDD with unknown parts: year 0000 -> NULL, month 00 -> July, day 00 -> 1st."""
+    imputed = (f"substr({t}, 1, 4) || '-' || (CASE substr({t}, 5, 2) WHEN '00' THEN '07' ELSE substr({t}, 5, 2) END)"
+               f" || '-' || (CASE substr({t}, 7, 2) WHEN '00' THEN '01' ELSE substr({t}, 7, 2) END)")
+    return (f"CASE WHEN NOT regexp_full_match({t}, '[0-9]{{8}}') THEN {t} "
+            f"WHEN substr({t}, 1, 4) = '0000' THEN NULL "
+            f"ELSE coalesce({_iso(f'try_strptime({imputed}, {ISO})')}, {t}) END")
+
+
+def _value_map_sql(t: str, mapping: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in mapping.items())
+    return f"CASE lower({t}) {whens} ELSE {t} END"
+
+
+def _prepare_select(kind: Kind, source: Source, layout: Layout) -> str:
+    """SELECT list over the raw batch: normalised canonical text columns (+ BRP raw dates,
+    bsn9 and bsn_check)."""
+    parts = ["row_number"]
+    for col in kind.columns:
+        t = _trimmed(col.name)
+        name = quote_ident(col.name)
+        if col.name in layout.value_maps:
+            t = f"({_value_map_sql(t, layout.value_maps[col.name])})"
+        if col.type in ("text", "code", "bsn"):
+            expr = t
+        elif col.type == "integer":
+            expr = f"CASE WHEN regexp_full_match({t}, '[0-9]{{1,9}}') THEN CAST(CAST({t} AS BIGINT) AS VARCHAR) ELSE {t} END"
+        elif col.type == "number":
+            expr = (f"CASE WHEN {t} LIKE '%,%' THEN replace(replace({t}, '.', ''), ',', '.') ELSE {t} END"
+                    if source.decimal_comma else t)
+        elif col.type == "date":
+            expr = _date_sql(t, source.date_format)
+        elif col.type == "brp_date":
+            expr = _brp_date_sql(t)
+            parts.append(f"{t} AS {quote_ident(col.name + '_raw')}")
+        elif col.type == "month":
+            expr = (f"CASE WHEN regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{1,2}}') "
+                    f"THEN coalesce(strftime(try_strptime({t} || '-01', '%Y-%m-%d'), '%Y-%m'), {t}) ELSE {t} END")
+        else:  # pragma: no cover - the registry validates types
+            raise ValueError(col.type)
+        parts.append(f"{expr} AS {name}")
+    return ", ".join(parts)
+
+
+def _bsn_check_sql() -> str:
+    """bsn9 (8 digits padded) and bsn_check = ok | missing | not_digits | wrong_length | elfproef
+    (9*d1 + 8*d2 + ... + 2*d8 - d9 must be divisible by 11 and not 0)."""
+    digits = [f"CAST(substr(lpad(bsn, 9, '0'), {i}, 1) AS INTEGER)" for i in range(1, 10)]
+    weighted = " + ".join(f"{w} * {d}" for w, d in zip(range(9, 1, -1), digits[:8])) + f" - {digits[8]}"
+    return (
+        "CASE WHEN regexp_full_match(bsn, '[0-9]{8}') THEN '0' || bsn ELSE bsn END AS bsn9, "
+        "CASE WHEN bsn IS NULL THEN 'missing' "
+        "WHEN NOT regexp_full_match(bsn, '[0-9]+') THEN 'not_digits' "
+        "WHEN length(bsn) NOT IN (8, 9) THEN 'wrong_length' "
+        f"WHEN ({weighted}) % 11 <> 0 OR ({weighted}) = 0 THEN 'elfproef' "
+        "ELSE 'ok' END AS bsn_check"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One delivery
+
+def _file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _last_loaded(con, source: str, month_date: dt.date):
+    return con.execute(
+        """SELECT source_file, file_hash, rows_in, rows_loaded, rows_quarantined
+           FROM landing.deliveries WHERE source = ? AND delivery_month = ? AND status = 'loaded'
+           ORDER BY loaded_at DESC LIMIT 1""",
+        [source, month_date],
+    ).fetchone()
+
+
+def _record_delivery(con, month_date, source, source_file, file_hash, file_size, status,
+                     rows_in=None, rows_loaded=None, rows_quarantined=None, message=None) -> None:
+    con.execute(
+        """INSERT INTO landing.deliveries (delivery_month, source, source_file, file_hash, file_size, status,
+               rows_in, rows_loaded, rows_quarantined, message, loaded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)""",
+        [month_date, source, source_file, file_hash, file_size, status, rows_in, rows_loaded,
+         rows_quarantined, message],
+    )
+
+
+def _final_value(col: str, rules: list[CompiledRule]) -> str:
+    """The value that loads: 'onbekend' or NULL where an onbekend/null rule on the column failed."""
+    whens = []
+    for r in rules:
+        if r.column == col and r.on_fail == "onbekend":
+            whens.append(f"WHEN f{r.index} THEN 'onbekend'")
+        elif r.column == col and r.on_fail == "null":
+            whens.append(f"WHEN f{r.index} THEN NULL")
+    return f"(CASE {' '.join(whens)} ELSE {quote_ident(col)} END)" if whens else quote_ident(col)
+
+
+def _landing_select(kind: Kind, source: Source, rules: list[CompiledRule], lineage: str) -> str:
+    parts = [lineage]
+    if kind.name == "trajecten":
+        parts.append(f"{sql_literal(source.partner)} AS partner")
+    for col in kind.columns:
+        v = _final_value(col.name, rules)
+        name = quote_ident(col.name)
+        if col.type == "bsn":
+            parts.append("person_id")
+        elif col.type in ("text", "code"):
+            parts.append(f"{v} AS {name}")
+        elif col.type == "integer":
+            parts.append(f"TRY_CAST({v} AS INTEGER) AS {name}")
+        elif col.type == "number":
+            parts.append(f"TRY_CAST({v} AS DOUBLE) AS {name}")
+        elif col.type == "date":
+            parts.append(f"CAST(try_strptime({v}, '%Y-%m-%d') AS DATE) AS {name}")
+        elif col.type == "brp_date":
+            parts.append(f"CAST(try_strptime({v}, '%Y-%m-%d') AS DATE) AS {name}")
+            parts.append(f"{quote_ident(col.name + '_raw')}")
+        elif col.type == "month":
+            parts.append(f"CAST(try_strptime({v} || '-01', '%Y-%m-%d') AS DATE) AS {name}")
+    return ", ".join(parts)
+
+
+def _parsed_select(kind: Kind, source: Source, lineage: str) -> str:
+    parts = [lineage]
+    if kind.name == "trajecten":
+        parts.append(f"{sql_literal(source.partner)} AS partner")
+    for col in kind.columns:
+        if col.type == "bsn":
+            parts += ["person_id", "bsn_check"]
+        else:
+            parts.append(quote_ident(col.name))
+            if col.type == "brp_date":
+                parts.append(quote_ident(col.name + "_raw"))
+    return ", ".join(parts)
+
+
+def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, month: str,
+          month_date: dt.date, source_file: str, file_hash: str, key: bytes,
+          rules: list[CompiledRule]) -> tuple[int, int, int]:
+    """Prepare, check and write one read batch. Returns (rows_loaded, rows_quarantined,
+    rows_with_issues). Runs inside the caller's transaction."""
+    prepared, checked, pseudonyms = batch.table + "_prep", batch.table + "_chk", batch.table + "_pid"
+    has_bsn = any(c.type == "bsn" for c in kind.columns)
+    bsn_sql = f", {_bsn_check_sql()}" if has_bsn else ""
+    con.execute(f"CREATE TEMP TABLE {prepared} AS SELECT *{bsn_sql} FROM (SELECT {_prepare_select(kind, source, layout)} FROM {batch.table})")
+    try:
+        if has_bsn:
+            import pyarrow as pa
+
+            bsns = [r[0] for r in con.execute(f"SELECT DISTINCT bsn9 FROM {prepared} WHERE bsn_check = 'ok'").fetchall()]
+            arrow = pa.table({"bsn9": pa.array(bsns, pa.string()),
+                              "person_id": pa.array(pseudonymise_many(bsns, key), pa.string())})
+            con.register(pseudonyms + "_arrow", arrow)
+            con.execute(f"CREATE TEMP TABLE {pseudonyms} AS SELECT * FROM {pseudonyms}_arrow")
+            con.unregister(pseudonyms + "_arrow")
+            join = f"LEFT JOIN {pseudonyms} ps ON ps.bsn9 = p.bsn9 AND p.bsn_check = 'ok'"
+            person = "ps.person_id"
+        else:
+            join, person = "", "NULL::VARCHAR AS person_id"
+        quarantine_rules = [r for r in rules if r.on_fail == "quarantine"]
+        flags = ", ".join(f"NOT {r.passes_sql} AS f{r.index}" for r in rules) or "FALSE AS _none"
+        quarantined = " OR ".join(f"f{r.index}" for r in quarantine_rules) or "FALSE"
+        con.execute(
+            f"CREATE TEMP TABLE {checked} AS SELECT *, ({quarantined}) AS quarantined "
+            f"FROM (SELECT p.*, {person}, {flags} FROM {prepared} p {join})"
+        )
+
+        def lineage(with_hash: bool = True) -> str:
+            return (f"{sql_literal(month_date.isoformat())}::DATE AS delivery_month, {sql_literal(source.source)} AS source, "
+                    f"{sql_literal(source_file)} AS source_file"
+                    + (f", {sql_literal(file_hash)} AS file_hash" if with_hash else "") + ", row_number")
+
+        record_key = f"{quote_ident(kind.record_key)}" if kind.record_key else "NULL::VARCHAR"
+        con.execute(f"INSERT INTO landing.{kind.name} BY NAME SELECT {_landing_select(kind, source, rules, lineage())} "
+                    f"FROM {checked} WHERE NOT quarantined")
+        con.execute(f"INSERT INTO parsed.{kind.name} BY NAME SELECT {_parsed_select(kind, source, lineage())} FROM {checked}")
+        if quarantine_rules:
+            def reported_value(r: CompiledRule) -> str:
+                if r.report_column == "bsn" or r.column == "bsn":
+                    return "CASE WHEN bsn IS NULL THEN NULL ELSE '******' || right(bsn, 3) END"
+                return quote_ident(r.column)
+
+            first = lambda what: "CASE " + " ".join(f"WHEN f{r.index} THEN {what(r)}" for r in quarantine_rules) + " END"
+            messages = ", ".join(f"CASE WHEN f{r.index} THEN {r.message_sql} END" for r in quarantine_rules)
+            con.execute(
+                f"""INSERT INTO landing.quarantine BY NAME
+                    SELECT {lineage()},
+                           {first(lambda r: sql_literal(r.report_column))} AS column_name,
+                           {first(reported_value)} AS value,
+                           {first(lambda r: sql_literal(r.rule))} AS rule,
+                           concat_ws('; ', {messages}) AS message,
+                           {record_key} AS record_key
+                    FROM {checked} WHERE quarantined"""
+            )
+        con.execute(
+            f"""INSERT INTO landing.quarantine BY NAME
+                SELECT {lineage()}, NULL AS column_name, NULL AS value, 'malformed_row' AS rule,
+                       message, NULL AS record_key
+                FROM {batch.malformed_table}"""
+        )
+        issue_rules = [r for r in rules if r.on_fail != "quarantine"]
+        for r in issue_rules:
+            con.execute(
+                f"""INSERT INTO landing.row_issues BY NAME
+                    SELECT {lineage(with_hash=False)}, {sql_literal(r.column)} AS column_name,
+                           {quote_ident(r.column)} AS value, {sql_literal(r.rule)} AS rule,
+                           {r.message_sql} AS message, person_id, {record_key} AS record_key
+                    FROM {checked} WHERE f{r.index} AND NOT quarantined"""
+            )
+        issue_any = " OR ".join(f"f{r.index}" for r in issue_rules) or "FALSE"
+        loaded, quarantined_rows, with_issues = con.execute(
+            f"SELECT count(*) FILTER (WHERE NOT quarantined), count(*) FILTER (WHERE quarantined), "
+            f"count(*) FILTER (WHERE NOT quarantined AND ({issue_any})) FROM {checked}"
+        ).fetchone()
+        return loaded, quarantined_rows + batch.rows_malformed, with_issues
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {prepared}; DROP TABLE IF EXISTS {checked}; DROP TABLE IF EXISTS {pseudonyms}")
+
+
+def _delete_version(con, kind: str, source: str, month_date: dt.date) -> None:
+    for table in (f"landing.{kind}", f"parsed.{kind}", "landing.quarantine", "landing.row_issues"):
+        con.execute(f"DELETE FROM {table} WHERE source = ? AND delivery_month = ?", [source, month_date])
+
+
+def _candidates(month_dir: Path, source: Source) -> list[Path]:
+    if not month_dir.is_dir():
+        return []
+    files = [p for p in month_dir.iterdir()
+             if p.is_file() and not p.name.startswith((".", "~$")) and source.matches(p.name)]
+    # newest by modification time, then by name, first
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+
+
+def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
+                   key: bytes, rules_cache: dict) -> list[DeliveryResult]:
+    candidates = _candidates(raw_dir / month, source)
+    if not candidates:
+        return [DeliveryResult(source.source, None, "missing",
+                               message=f"no file matching {source.pattern} in {month}/",
+                               severity="warn" if kind.name == "uitkeringen" else "info")]
+    results = []
+    winner, *older = candidates
+    rel = lambda p: p.relative_to(raw_dir).as_posix()
+    winner_file = rel(winner)
+    for path in older:
+        data = path.read_bytes()
+        message = f"superseded by the newer {winner.name} (newest file by modification time wins)"
+        _record_delivery(con, month_date, source.source, rel(path), _file_hash(data), len(data), "superseded",
+                         message=message)
+        results.append(DeliveryResult(source.source, rel(path), "superseded", message=message,
+                                      severity="info", file_hash=_file_hash(data)))
+
+    data = winner.read_bytes()
+    file_hash = _file_hash(data)
+    previous = _last_loaded(con, source.source, month_date)
+    if previous and previous[1] == file_hash:
+        message = f"identical to the version already loaded ({previous[0]}); nothing changed"
+        _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "unchanged",
+                         previous[2], previous[3], previous[4], message)
+        results.append(DeliveryResult(source.source, winner_file, "unchanged", previous[2], previous[3], previous[4],
+                                      None, message, "info", file_hash))
+        return results
+
+    batch = None
+    try:
+        try:
+            batch = read_delivery(con, winner, data, source, kind, winner_file)
+        except DeliveryUnreadable as err:
+            keep = (f"the version loaded earlier ({previous[0]}) stays in force" if previous
+                    else f"no earlier version of this month is loaded")
+            consequence = ("; the month cannot be published" if kind.name == "uitkeringen"
+                           else "")
+            message = f"{err} Nothing loaded from this file: {keep}{consequence}."
+            _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "failed", message=message)
+            results.append(DeliveryResult(source.source, winner_file, "failed", message=message,
+                                          severity="error" if kind.name == "uitkeringen" else "warn",
+                                          file_hash=file_hash))
+            return results
+
+        layout = next(l for l in source.layouts if l.name == batch.layout)
+        rules_key = (kind.name, source.date_format)
+        if rules_key not in rules_cache:
+            rules_cache[rules_key] = compile_rules(kind.name, month, source.date_format)
+        rules = rules_cache[rules_key]
+        con.begin()
+        try:
+            _delete_version(con, kind.name, source.source, month_date)
+            loaded, quarantined, with_issues = _load(con, batch, kind, source, layout, month, month_date,
+                                                     winner_file, file_hash, key, rules)
+            if loaded + quarantined != batch.rows_in:
+                raise AssertionError(f"{winner_file}: rows in {batch.rows_in} != loaded {loaded} + quarantined {quarantined}")
+            notes = list(batch.notes)
+            if batch.rows_in == 0:
+                notes.insert(0, "header only: 0 data rows")
+            if previous:
+                notes.append(f"replaces the version loaded earlier ({previous[0]})")
+            message = "; ".join(notes)
+            _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "loaded",
+                             batch.rows_in, loaded, quarantined, message or None)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        warn = bool(batch.rows_malformed) or any(n.startswith("unknown column") for n in batch.notes)
+        results.append(DeliveryResult(source.source, winner_file, "loaded", batch.rows_in, loaded, quarantined,
+                                      with_issues, message, "warn" if warn else "info", file_hash))
+        return results
+    finally:
+        drop_batch(con, batch)
+
+
+def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
+                 registry_path: Path | None = None) -> list[DeliveryResult]:
+    """Ingest every source of `kind` for delivery month `month` (YYYY-MM) from raw_dir/<month>/.
+    One transaction per source; returns one DeliveryResult per file seen (or per missing source)."""
+    if not MONTH_FOLDER.match(month):
+        raise ValueError(f"month must be YYYY-MM, not {month!r}")
+    if kind not in SOURCE_KINDS:
+        raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
+    registry = load_registry(registry_path)
+    raw_dir = Path(raw_dir)
+    month_date = dt.date(int(month[:4]), int(month[5:7]), 1)
+    results: list[DeliveryResult] = []
+    rules_cache: dict = {}
+    for source in registry.sources_of(kind):
+        results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, rules_cache)
+    return results
