@@ -1,0 +1,151 @@
+"""What is published: the aggregate marts of the mart contract, column by column.
+
+Only the columns listed here leave the warehouse (an allow-list: a column the dbt models add
+later is not published until it is declared here, with its kind). Kinds:
+
+- ``key``: identifies the row (month, initiative, gender, ...); never suppressed.
+- ``count``: a number of persons, benefits or trajectories; suppressed when 1..4 and where
+  secondary suppression needs it (see ``suppression.py``). Gets a ``<col>_suppressed`` flag.
+- ``ratio``: derived from a count (clients_per_caseworker); suppressed with its numerator.
+  Gets a flag too.
+- ``measure``: not a count of persons (caseworker FTE); published as is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PublishedColumn:
+    name: str
+    sql_type: str  # the mart contract's type
+    kind: str  # key | count | ratio | measure
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    name: str
+    columns: tuple[PublishedColumn, ...]
+    # SQL expression (over the table's columns) giving the month a row belongs to: publication
+    # covers rows with period <= through_month, and revisions are compared within the months
+    # both publications cover.
+    period_sql: str
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "key"]
+
+    @property
+    def counts(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "count"]
+
+    @property
+    def ratios(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "ratio"]
+
+    @property
+    def flagged(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind in ("count", "ratio")]
+
+    @property
+    def values(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind != "key"]
+
+    def published_columns(self) -> list[tuple[str, str]]:
+        """(name, type) in published order: every flagged column is followed by its flag."""
+        out: list[tuple[str, str]] = []
+        for c in self.columns:
+            out.append((c.name, c.sql_type))
+            if c.kind in ("count", "ratio"):
+                out.append((f"{c.name}_suppressed", "BOOLEAN"))
+        return out
+
+
+def _cols(*spec: tuple[str, str, str]) -> tuple[PublishedColumn, ...]:
+    return tuple(PublishedColumn(*s) for s in spec)
+
+
+# Cohort rows belong to the month cohort date + N at the latest member: December of the
+# cohort year plus N months (the mart contract's rule for when a row exists).
+_COHORT_PERIOD = "(make_date(cohort_year, 12, 1) + to_months(months_since_permit))::DATE"
+
+_COHORT_COLUMNS = _cols(
+    ("cohort_year", "INTEGER", "key"),
+    ("months_since_permit", "INTEGER", "key"),
+    ("persons", "INTEGER", "count"),
+    ("on_benefit", "INTEGER", "count"),
+    ("outflow_work", "INTEGER", "count"),
+    ("outflow_study", "INTEGER", "count"),
+)
+
+PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
+    PublishedTable(
+        "caseload_monthly",
+        _cols(
+            ("month", "DATE", "key"),
+            ("statushouders_on_benefit", "INTEGER", "count"),
+            ("single_households", "INTEGER", "count"),
+            ("family_households", "INTEGER", "count"),
+            ("registration_missing", "INTEGER", "count"),
+            ("new_on_benefit", "INTEGER", "count"),
+            ("left_benefit", "INTEGER", "count"),
+            ("caseworker_fte", "DOUBLE", "measure"),
+            ("clients_per_caseworker", "DOUBLE", "ratio"),
+        ),
+        "month",
+    ),
+    PublishedTable(
+        "outflow_monthly",
+        _cols(
+            ("month", "DATE", "key"),
+            ("reason_group", "VARCHAR", "key"),
+            ("benefits_ended", "INTEGER", "count"),
+            ("returned_within_6_months", "INTEGER", "count"),
+        ),
+        "month",
+    ),
+    PublishedTable(
+        "initiative_outcomes",
+        _cols(
+            ("as_of_month", "DATE", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("outcome_code", "VARCHAR", "key"),
+            ("trajectories", "INTEGER", "count"),
+            ("clients", "INTEGER", "count"),
+        ),
+        "as_of_month",
+    ),
+    PublishedTable(
+        "initiative_flows",
+        _cols(
+            ("month", "DATE", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("gender", "VARCHAR", "key"),
+            ("event", "VARCHAR", "key"),
+            ("trajectories", "INTEGER", "count"),
+            ("clients", "INTEGER", "count"),
+        ),
+        "month",
+    ),
+    PublishedTable("cohort_progress", _COHORT_COLUMNS, _COHORT_PERIOD),
+    PublishedTable("cohort_progress_settlement", _COHORT_COLUMNS, _COHORT_PERIOD),
+    PublishedTable(
+        "participation_by_gender",
+        _cols(
+            ("month", "DATE", "key"),
+            ("gender", "VARCHAR", "key"),
+            ("statushouders_on_benefit", "INTEGER", "count"),
+            ("in_trajectory", "INTEGER", "count"),
+            ("assessed", "INTEGER", "count"),
+            ("ended_work", "INTEGER", "count"),
+            ("ended_study", "INTEGER", "count"),
+        ),
+        "month",
+    ),
+)
+
+TABLES_BY_NAME = {t.name: t for t in PUBLISHED_TABLES}
+
+# What the stewards' file holds (not suppressed: stewards work on single records; pseudonyms
+# and source record ids only, never a BSN).
+STEWARD_TABLES = ("dq_issues", "quarantine")
