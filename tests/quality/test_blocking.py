@@ -1,0 +1,114 @@
+"""Which months block publication, and how far publication may go."""
+from orchestration.quality.blocking import blocking_months, publishable_through, record_check_results
+from orchestration.quality.file_rules import run_file_rules
+from orchestration.quality.outcomes import CheckOutcome
+
+from conftest import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_trajectories, add_waiver
+
+
+def land_months(con, months, persons=100):
+    for month in months:
+        add_benefits(con, month, range(persons))
+
+
+def test_nothing_delivered_publishes_nothing(con):
+    assert blocking_months(con) == []
+    assert publishable_through(con) is None
+
+
+def test_all_good_publishes_through_the_last_month(con):
+    land_months(con, ["2018-01", "2018-02", "2018-03"])
+    run_file_rules(con, "uitkeringen", ["2018-01", "2018-02", "2018-03"])
+    assert blocking_months(con) == []
+    assert publishable_through(con) == "2018-03"
+
+
+def test_failed_benefits_delivery_blocks_that_month_and_later(con):
+    land_months(con, ["2018-01", "2018-02", "2018-04"])
+    add_delivery(con, "2018-03", "uitkeringen", status="failed", message="wrong encoding")
+    assert blocking_months(con) == ["2018-03"]
+    assert publishable_through(con) == "2018-02"
+
+
+def test_month_without_any_delivery_inside_the_range_blocks(con):
+    land_months(con, ["2018-01", "2018-03"])
+    assert blocking_months(con) == ["2018-02"]
+    assert publishable_through(con) == "2018-01"
+
+
+def test_partner_file_without_benefits_delivery_blocks_the_month(con):
+    land_months(con, ["2018-01"])
+    add_trajectories(con, "2018-02", "uaf", [1])
+    assert blocking_months(con) == ["2018-02"]
+    assert publishable_through(con) == "2018-01"
+
+
+def test_failed_partner_file_does_not_block(con):
+    land_months(con, ["2018-01", "2018-02"])
+    add_delivery(con, "2018-02", "trajecten_uaf", status="failed", message="not a CSV")
+    assert blocking_months(con) == []
+
+
+def test_row_count_error_blocks_warning_does_not(con):
+    land_months(con, ["2018-01", "2018-02"])
+    add_benefits(con, "2018-03", range(300))  # above double
+    run_file_rules(con, "uitkeringen", ["2018-01", "2018-02", "2018-03"])
+    assert blocking_months(con) == ["2018-03"]
+    assert publishable_through(con) == "2018-02"
+
+
+def test_first_month_blocked_publishes_nothing(con):
+    add_delivery(con, "2018-01", "uitkeringen", status="failed", message="empty file")
+    land_months(con, ["2018-02"])
+    assert publishable_through(con) is None
+
+
+def test_mart_invariant_recorded_by_the_pipeline_blocks(con):
+    land_months(con, ["2018-01", "2018-02", "2018-03"])
+    broken = CheckOutcome(rule="caseload_balance", severity="error", passed=False, month="2018-02", source="marts",
+                          description="caseload(M) != caseload(M-1) + new - left")
+    record_check_results(con, [broken], origin="mart_invariant")
+    assert blocking_months(con) == ["2018-02"]
+    assert publishable_through(con) == "2018-01"
+    # a later run finds it repaired: the recorded outcome is replaced
+    record_check_results(con, [CheckOutcome("caseload_balance", "error", True, "2018-02", "marts", "ok")])
+    assert blocking_months(con) == []
+    assert con.execute("SELECT count(*) FROM landing.check_results").fetchone()[0] == 1
+
+
+def test_failed_warn_outcome_never_blocks(con):
+    land_months(con, ["2018-01"])
+    record_check_results(con, [CheckOutcome("some_invariant", "warn", False, "2018-01", "marts", "off")])
+    assert blocking_months(con) == []
+
+
+def test_error_severity_expectation_blocks(con):
+    land_months(con, ["2018-01", "2018-02"])
+    con.execute(
+        """INSERT INTO landing.expectation_results VALUES (DATE '2018-02-01', 'uitkeringen', 'suite',
+           'expect_table_columns_to_match_set', NULL, 'required_columns', 'error', false, 10, NULL, 'bsn missing', now())"""
+    )
+    assert blocking_months(con) == ["2018-02"]
+
+
+def test_active_waiver_unblocks_expired_waiver_blocks_again(con):
+    land_months(con, ["2018-01", "2018-02"])
+    add_benefits(con, "2018-03", range(10))
+    add_delivery(con, "2018-04", "uitkeringen", status="failed", message="unreadable")
+    run_file_rules(con, "uitkeringen", ["2018-03", "2018-04"])
+    assert blocking_months(con) == ["2018-03", "2018-04"]
+    add_waiver(con, "row_count_vs_previous_month", "uitkeringen 2018-03", NEXT_YEAR)
+    add_waiver(con, "benefits_delivery_unusable", "uitkeringen 2018-04", NEXT_YEAR)
+    assert blocking_months(con) == []
+    assert publishable_through(con) == "2018-04"
+    con.execute("UPDATE landing.dq_waivers SET valid_until = ? WHERE rule_id = 'row_count_vs_previous_month'", [YESTERDAY])
+    assert blocking_months(con) == ["2018-03"]
+    assert publishable_through(con) == "2018-02"
+
+
+def test_waiver_for_another_record_does_not_apply(con):
+    land_months(con, ["2018-01"])
+    add_delivery(con, "2018-02", "uitkeringen", status="failed", message="unreadable")
+    add_waiver(con, "benefits_delivery_unusable", "uitkeringen 2018-01", NEXT_YEAR)
+    add_waiver(con, "row_count_vs_previous_month", "uitkeringen 2018-02", NEXT_YEAR)
+    assert blocking_months(con) == ["2018-02"]
