@@ -201,3 +201,8 @@ def compile_rules(kind: str, month: str, date_format_label: str, expectations_di
             message_sql=message_sql,
         ))
     return rules
+
+
+def expectation_parameters(kind: str, month: str) -> dict:
+    """Alias of suite_parameters(kind, month) (the name the GX runner looks up)."""
+    return suite_parameters(kind, month)
