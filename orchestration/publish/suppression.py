@@ -169,6 +169,14 @@ def describe_relations(relations: Iterable = RELATIONS) -> list[str]:
 Equation = list[tuple[Cell, float]]  # sum of coef * cell = 0
 
 
+def _groups(df: pd.DataFrame, keys) -> dict[tuple, list[int]]:
+    """Row labels by key tuple, in the frame's order."""
+    out: dict[tuple, list[int]] = defaultdict(list)
+    for row, key in zip(df.index, df[list(keys)].itertuples(index=False, name=None)):
+        out[key].append(row)
+    return out
+
+
 def _value(frames: dict[str, pd.DataFrame], cell: Cell):
     table, row, column = cell
     v = frames[table].at[row, column]
@@ -186,12 +194,12 @@ def _equations(frames: dict[str, pd.DataFrame], relations: Iterable) -> list[Equ
             totals, parts = frames[rel.total_table], frames[rel.parts_table]
             total_keys = [t for t, _ in rel.join]
             part_keys = [p for _, p in rel.join]
-            groups = parts.groupby(part_keys, sort=False).groups
+            groups = _groups(parts, part_keys)
             for row in totals.index:
                 if any(totals.at[row, k] != v for k, v in rel.total_filter):
                     continue
                 key = tuple(totals.at[row, k] for k in total_keys)
-                members = groups.get(key[0] if len(key) == 1 else key, [])
+                members = groups.get(key, [])
                 eqs.append([((rel.total_table, row, rel.total_column), 1.0)]
                            + [((rel.parts_table, r, rel.parts_column), -1.0) for r in members])
         elif isinstance(rel, MonthlyBalance) and rel.table in frames:
@@ -204,8 +212,7 @@ def _equations(frames: dict[str, pd.DataFrame], relations: Iterable) -> list[Equ
                 eqs.append([((rel.table, row, rel.stock), 1.0), ((rel.table, prev, rel.stock), -1.0),
                             ((rel.table, row, rel.inflow), -1.0), ((rel.table, row, rel.outflow), 1.0)])
         elif isinstance(rel, EqualAcrossRows) and rel.table in frames:
-            for _, rows in frames[rel.table].groupby(list(rel.group), sort=False).groups.items():
-                rows = list(rows)
+            for rows in _groups(frames[rel.table], rel.group).values():
                 for a, b in zip(rows, rows[1:]):
                     eqs.append([((rel.table, a, rel.column), 1.0), ((rel.table, b, rel.column), -1.0)])
     # An identity with an undefined (NULL) member says nothing.
@@ -398,8 +405,7 @@ def _sandwiched_cells(frames, relations, hidden):
         if not isinstance(rel, Cumulative) or rel.table not in frames:
             continue
         df = frames[rel.table]
-        for _, rows in df.sort_values(rel.order).groupby(list(rel.group), sort=False).groups.items():
-            rows = list(rows)
+        for rows in _groups(df.sort_values(rel.order), rel.group).values():
             cells = [(rel.table, int(r), rel.column) for r in rows]
             for k, cell in enumerate(cells):
                 if not hidden(cell):

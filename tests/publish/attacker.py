@@ -1,0 +1,148 @@
+"""An attacker with the published tables: the identities a reader knows (written here, apart
+from the production code's list), and an exact linear solver that says which hidden figures
+follow from them."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+KEYS = {
+    "caseload_monthly": ["month"],
+    "outflow_monthly": ["month", "reason_group"],
+    "participation_by_gender": ["month", "gender"],
+    "initiative_flows": ["month", "initiative_code", "gender", "event"],
+    "initiative_outcomes": ["as_of_month", "initiative_code", "outcome_code"],
+    "cohort_progress": ["cohort_year", "months_since_permit"],
+    "cohort_progress_settlement": ["cohort_year", "months_since_permit"],
+}
+
+
+def _k(v):
+    return pd.Timestamp(v).date().isoformat() if isinstance(v, (pd.Timestamp,)) or hasattr(v, "isoformat") else v
+
+
+class Published:
+    """Cells of published tables: value (None if hidden) by (table, key, column)."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        self.tables = tables
+        self.cells: dict[tuple, float | None] = {}
+        for name, df in tables.items():
+            for row in df.to_dict("records"):
+                key = tuple(_k(row[k]) for k in KEYS[name])
+                for col, v in row.items():
+                    if col in KEYS[name] or col.endswith("_suppressed"):
+                        continue
+                    hidden = bool(row.get(f"{col}_suppressed", False))
+                    self.cells[(name, key, col)] = None if hidden or pd.isna(v) else float(v)
+                    if hidden:
+                        self.cells[(name, key, col)] = "hidden"
+
+    def hidden(self):
+        return [c for c, v in self.cells.items() if v == "hidden"]
+
+
+def identities(pub: Published, kinds=("row", "tables", "months", "cohort")) -> list[dict]:
+    """Linear identities sum(coef * cell) = 0 a reader can assume (households 'anders' = 0)."""
+    eqs = []
+    t = pub.tables
+    months = sorted(_k(m) for m in t["caseload_monthly"]["month"])
+    if "row" in kinds:
+        for m in months:
+            eqs.append({("caseload_monthly", (m,), "statushouders_on_benefit"): 1,
+                        ("caseload_monthly", (m,), "single_households"): -1,
+                        ("caseload_monthly", (m,), "family_households"): -1})
+        for name in ("initiative_flows", "initiative_outcomes"):
+            for row in t[name].to_dict("records"):
+                key = tuple(_k(row[k]) for k in KEYS[name])
+                eqs.append({(name, key, "trajectories"): 1, (name, key, "clients"): -1})
+    if "tables" in kinds:
+        genders = defaultdict(list)
+        for row in t["participation_by_gender"].to_dict("records"):
+            genders[_k(row["month"])].append(row["gender"])
+        for m in months:
+            eqs.append({("caseload_monthly", (m,), "statushouders_on_benefit"): 1,
+                        **{("participation_by_gender", (m, g), "statushouders_on_benefit"): -1 for g in genders[m]}})
+        for row in t["outflow_monthly"].to_dict("records"):
+            column = {"werk": "ended_work", "studie": "ended_study"}.get(row["reason_group"])
+            if column:
+                m = _k(row["month"])
+                eqs.append({("outflow_monthly", (m, row["reason_group"]), "benefits_ended"): 1,
+                            **{("participation_by_gender", (m, g), column): -1 for g in genders[m]}})
+    if "months" in kinds:
+        for prev, m in zip(months, months[1:]):
+            eqs.append({("caseload_monthly", (m,), "statushouders_on_benefit"): 1,
+                        ("caseload_monthly", (prev,), "statushouders_on_benefit"): -1,
+                        ("caseload_monthly", (m,), "new_on_benefit"): -1,
+                        ("caseload_monthly", (m,), "left_benefit"): 1})
+    if "cohort" in kinds:
+        for name in ("cohort_progress", "cohort_progress_settlement"):
+            for _, g in t[name].groupby("cohort_year"):
+                ns = sorted(g["months_since_permit"])
+                c = int(g["cohort_year"].iloc[0])
+                for a, b in zip(ns, ns[1:]):
+                    eqs.append({(name, (c, a), "persons"): 1, (name, (c, b), "persons"): -1})
+    return [e for e in eqs if all(pub.cells.get(c) is not None for c in e)]
+
+
+def recoverable(pub: Published, eqs: list[dict]) -> dict[tuple, float]:
+    """Hidden cells whose value the identities fix, with that value (rank test per cell)."""
+    hidden = [c for c in pub.hidden()]
+    index = {c: i for i, c in enumerate(hidden)}
+    # connected groups of hidden cells
+    parent = list(range(len(hidden)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for e in eqs:
+        ids = [index[c] for c in e if c in index]
+        for j in ids[1:]:
+            parent[find(j)] = find(ids[0])
+    groups = defaultdict(list)
+    for c in hidden:
+        groups[find(index[c])].append(c)
+    out = {}
+    for cells in groups.values():
+        col = {c: j for j, c in enumerate(cells)}
+        rows = [e for e in eqs if any(c in col for c in e)]
+        if not rows:
+            continue
+        a = np.zeros((len(rows), len(cells)))
+        b = np.zeros(len(rows))
+        for r, e in enumerate(rows):
+            for c, coef in e.items():
+                if c in col:
+                    a[r, col[c]] += coef
+                else:
+                    b[r] -= coef * pub.cells[c]
+        rank = np.linalg.matrix_rank(a)
+        x = np.linalg.lstsq(a, b, rcond=None)[0]
+        for c, j in col.items():
+            unit = np.zeros(len(cells))
+            unit[j] = 1
+            if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+                out[c] = round(float(x[j]), 6)
+    return out
+
+
+def sandwiched(pub: Published) -> dict[tuple, float]:
+    """Hidden cumulative cohort figures between two equal visible neighbours."""
+    out = {}
+    for name in ("cohort_progress", "cohort_progress_settlement"):
+        for column in ("outflow_work", "outflow_study"):
+            for c, g in pub.tables[name].groupby("cohort_year"):
+                cells = [(name, (int(c), int(n)), column) for n in sorted(g["months_since_permit"])]
+                for k, cell in enumerate(cells):
+                    if pub.cells[cell] != "hidden":
+                        continue
+                    low = next((pub.cells[x] for x in reversed(cells[:k]) if pub.cells[x] != "hidden"), 0.0)
+                    up = next((pub.cells[x] for x in cells[k + 1:] if pub.cells[x] != "hidden"), None)
+                    if up is not None and low == up:
+                        out[cell] = up
+    return out
