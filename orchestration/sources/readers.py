@@ -232,15 +232,43 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
         f"""
         CREATE TEMP TABLE {malformed_table} AS
         SELECT CAST(line - 1 AS INTEGER) AS row_number,
-               'row could not be split into the ' || {len(header)} || ' columns of the header: '
-               || string_agg(DISTINCT lower(error_type), ', ') || ' (' || min(error_message) || ')' AS message
-        FROM {rejects_table}
-        GROUP BY line
+               CASE
+                   WHEN error_type = 'MISSING COLUMNS' THEN
+                       'row has ' || coalesce(regexp_extract(error_message, 'Found: ([0-9]+)', 1), 'too few')
+                       || ' fields, the header has {len(header)} (a truncated or incomplete line?)'
+                   WHEN error_type = 'TOO MANY COLUMNS' THEN
+                       'row has ' || coalesce(regexp_extract(error_message, 'Found: ([0-9]+)', 1), 'too many')
+                       || ' fields, the header has {len(header)} (a delimiter inside an unquoted value?)'
+                   WHEN error_type = 'UNQUOTED VALUE' THEN
+                       'a value has an unterminated or misplaced quote (\"); the rest of the file from this row on '
+                       || 'could not be split into fields'
+                   ELSE 'row could not be read: ' || error_message
+               END AS message
+        FROM (SELECT line, arg_min(error_type, column_idx) AS error_type, arg_min(error_message, column_idx) AS error_message
+              FROM {rejects_table} GROUP BY line)
         """
     )
     con.execute(f"DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan}")
     rows_read = con.execute(f"SELECT count(*) FROM {raw_table}_scan").fetchone()[0]
     rows_malformed = con.execute(f"SELECT count(*) FROM {malformed_table}").fetchone()[0]
+    if text.count('"') % 2:
+        # An unterminated quote swallows the rest of the file into one value, and DuckDB may drop
+        # that last record without a reject. Count the lines it did not return as malformed rows,
+        # so that no row disappears silently (rows in = loaded + quarantined).
+        data_lines = sum(1 for line in text.splitlines()[1:] if line.strip())
+        first_lost = rows_read + rows_malformed + 1
+        lost = data_lines - (first_lost - 1)
+        if lost > 0:
+            con.execute(
+                f"""INSERT INTO {malformed_table}
+                    SELECT n, CASE WHEN n = {first_lost} THEN
+                        'a value has an unterminated or misplaced quote ("); the rest of the file from this row on '
+                        || 'could not be split into fields'
+                        ELSE 'not read: follows the unterminated quote (") on row {first_lost}' END
+                    FROM range({first_lost}, {first_lost + lost}) t(n)
+                    WHERE n NOT IN (SELECT row_number FROM {malformed_table})"""
+            )
+            rows_malformed = con.execute(f"SELECT count(*) FROM {malformed_table}").fetchone()[0]
     select = _canonical_select(kind, layout, positions, raw_table)
     if rows_malformed == 0:
         con.execute(
