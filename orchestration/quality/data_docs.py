@@ -55,9 +55,11 @@ def build_data_docs(con, month: str, out_dir: Path) -> Path:
         context.suites.add_or_update(ExpectationSuite(name=suite_name, expectations=list(expectations.values())))
     for source, suite_name, result, validated_at in results:
         run_time = validated_at if isinstance(validated_at, dt.datetime) else dt.datetime.now()
+        run_id = RunIdentifier(run_name=f"{source}-{month}", run_time=run_time.replace(tzinfo=dt.timezone.utc))
+        result.meta["run_id"] = run_id
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-            run_id=RunIdentifier(run_name=f"{source}-{month}", run_time=run_time.replace(tzinfo=dt.timezone.utc)),
+            run_id=run_id,
             batch_identifier=f"{source}-{month}",
         )
         context.validation_results_store.set(key, result)

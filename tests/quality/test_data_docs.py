@@ -1,0 +1,29 @@
+"""GX Data Docs for a month, built from the stored validation results."""
+import re
+from orchestration.quality.data_docs import build_data_docs
+from orchestration.quality.file_rules import run_file_rules
+
+from conftest import add_benefits
+
+
+def test_data_docs_name_the_suites_of_the_month(con, tmp_path):
+    add_benefits(con, "2018-04", range(100))
+    add_benefits(con, "2018-05", range(30), duplicate_ids=2)
+    run_file_rules(con, "uitkeringen", ["2018-04", "2018-05"])
+    index = build_data_docs(con, "2018-05", tmp_path / "docs")
+    assert index.exists() and index.name == "index.html"
+    html = index.read_text()
+    assert "file_rules.uitkeringen" in html
+    site = index.parent
+    pages = list((site / "validations").rglob("*.html"))
+    assert len(pages) == 1 and "uitkeringen-2018-05" in pages[0].name
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", pages[0].read_text()))
+    assert "Expectation Suite: file_rules.uitkeringen" in page and "Status: Failed" in page
+    # the row count bounds from the previous month (100 rows) and the observed 30 rows
+    assert "Must have greater than or equal to 50 and less than or equal to 200 rows. 30" in page
+    assert "registratienummer_uitkering" in page and "Run Name uitkeringen-2018-05" in page
+    assert (site / "expectations" / "file_rules" / "uitkeringen.html").exists()  # GX splits the name at dots
+    # rebuilding for another month replaces the site
+    index = build_data_docs(con, "2018-04", tmp_path / "docs")
+    pages = list((index.parent / "validations").rglob("*.html"))
+    assert [p.name for p in pages] == ["uitkeringen-2018-04.html"]
