@@ -46,6 +46,10 @@ member_targets as (
     inner join cohort_durations as cd on cd.cohort_year = m.cohort_year
 ),
 
+benefit_months as (
+    select month from {{ ref('int_reporting_months') }} where has_benefits_delivery
+),
+
 statushouder_endings as (
     select sp.person_id, sp.ended_month, sp.end_reason_group
     from {{ ref('int_benefit_spells') }} as sp
@@ -60,12 +64,14 @@ member_progress as (
         mt.cohort_year,
         mt.months_since,
         max(case when p.person_id is not null then 1 else 0 end) as on_benefit,
+        max(case when bm.month is not null then 1 else 0 end) as target_delivered,
         max(case when e.end_reason_group = 'werk' then 1 else 0 end) as outflow_work,
         max(case when e.end_reason_group = 'studie' then 1 else 0 end) as outflow_study
     from member_targets as mt
     left join {{ ref('int_person_months') }} as p
         on p.person_id = mt.person_id
         and p.month = mt.target_month
+    left join benefit_months as bm on bm.month = mt.target_month
     left join statushouder_endings as e
         on e.person_id = mt.person_id
         and e.ended_month <= mt.target_month
@@ -74,9 +80,10 @@ member_progress as (
 
 select
     cohort_year,
-    cast(months_since as integer) as {{ 'months_since_permit' }},
+    cast(months_since as integer) as months_since_permit,
     cast(count(*) as integer) as persons,
-    cast(sum(on_benefit) as integer) as on_benefit,
+    -- unknown when some member's month cohort date + N has no benefits delivery
+    cast(case when min(target_delivered) = 1 then sum(on_benefit) end as integer) as on_benefit,
     cast(sum(outflow_work) as integer) as outflow_work,
     cast(sum(outflow_study) as integer) as outflow_study
 from member_progress

@@ -23,8 +23,9 @@ person_month_facts as (
         person_id,
         count(*) as benefit_rows,
         min(benefit_start_date) as earliest_benefit_start_date,
-        {{ dbt.bool_or("statushouder_flag = 'J'") }} as has_statushouder_flag,
-        {{ dbt.bool_or("statushouder_flag = 'N'") }} as has_flag_not_statushouder
+        -- an empty flag is not J (coalesce: bool_or over only NULLs is NULL)
+        {{ dbt.bool_or("coalesce(statushouder_flag = 'J', false)") }} as has_statushouder_flag,
+        {{ dbt.bool_or("coalesce(statushouder_flag = 'N', false)") }} as has_flag_not_statushouder
     from general_assistance
     group by month, person_id
 ),

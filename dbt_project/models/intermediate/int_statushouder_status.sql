@@ -5,8 +5,8 @@
 with benefit_facts as (
     select
         person_id,
-        {{ dbt.bool_or("statushouder_flag = 'J'") }} as is_registered,
-        {{ dbt.bool_or("statushouder_flag = 'N'") }} as has_flag_not_statushouder,
+        {{ dbt.bool_or("coalesce(statushouder_flag = 'J', false)") }} as is_registered,
+        {{ dbt.bool_or("coalesce(statushouder_flag = 'N', false)") }} as has_flag_not_statushouder,
         min(case when statushouder_flag = 'J' then month end) as registered_first_month,
         min(benefit_start_date) as first_benefit_start_date,
         min(month) as first_benefits_month,
