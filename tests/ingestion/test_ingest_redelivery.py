@@ -1,0 +1,129 @@
+"""Re-deliveries: a changed file replaces the rows of its (source, month) everywhere; a
+byte-identical one is a no-op; of several files for one source the newest wins; raw/ is never
+modified; a crash inside a delivery's transaction leaves nothing half-written."""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import pytest
+
+from ingestion_helpers import KEY, by_result, ingest_all
+from orchestration.ingest import ingest_month
+
+TABLES = ("landing.uitkeringen", "parsed.uitkeringen", "landing.quarantine", "landing.row_issues")
+
+
+def snapshot(con) -> dict:
+    return {t: con.execute(f"SELECT * EXCLUDE (file_hash) FROM {t} ORDER BY ALL").fetchall()
+            if t != "landing.row_issues" else con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in (*TABLES, "landing.trajecten", "landing.brp", "landing.klantbeeld", "landing.formatie")}
+
+
+def tree_digest(root) -> dict:
+    return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_identical_redelivery_is_a_no_op(con, raw_dir):
+    ingest_all(con, raw_dir, "2018-03")
+    before = snapshot(con)
+    results = ingest_all(con, raw_dir, "2018-03")
+    assert {r.status for r in results if r.status != "missing"} == {"unchanged"}
+    (uitkeringen,) = by_result(results, "uitkeringen")
+    assert (uitkeringen.rows_in, uitkeringen.rows_loaded, uitkeringen.rows_quarantined) == (14, 5, 9)
+    assert snapshot(con) == before
+
+
+def test_changed_redelivery_replaces_that_source_and_month_only(con, raw_dir):
+    ingest_all(con, raw_dir, "2018-03")
+    ingest_all(con, raw_dir, "2016-06")
+    other_sources = con.execute(
+        "SELECT * FROM landing.trajecten WHERE NOT (source = 'trajecten_uaf' AND delivery_month = '2018-03-01') ORDER BY ALL"
+    ).fetchall()
+    path = raw_dir / "2018-03" / "trajecten_uaf.csv"
+    # the redelivery drops one trajectory, changes an outcome and has one bad BSN
+    path.write_text(
+        "bsn,initiatief,aanmelddatum,startdatum,einddatum,uitkomst,uitkomstdatum,uren_per_week\n"
+        "799642630,UAF,2018-01-15,2018-02-01,2018-03-20,OPLEIDING_HBO_WO,2018-03-20,\n"
+        "799642631,UAF,2018-02-15,,,,,\n", encoding="utf-8")
+    (result,) = by_result(ingest_month(con, raw_dir, "2018-03", "trajecten", KEY), "trajecten_uaf")
+    assert (result.status, result.rows_in, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 1, 1)
+    assert "replaces the version loaded earlier (2018-03/trajecten_uaf.csv)" in result.message
+    new_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert con.execute(
+        "SELECT row_number, uitkomst, file_hash FROM landing.trajecten WHERE source = 'trajecten_uaf' AND delivery_month = '2018-03-01'"
+    ).fetchall() == [(1, "OPLEIDING_HBO_WO", new_hash)]
+    assert con.execute("SELECT count(*), min(file_hash) FROM parsed.trajecten WHERE source = 'trajecten_uaf'").fetchone() == (2, new_hash)
+    assert con.execute("SELECT row_number, rule FROM landing.quarantine WHERE source = 'trajecten_uaf'").fetchall() == [
+        (2, "bsn_invalid")]
+    assert con.execute(
+        "SELECT * FROM landing.trajecten WHERE NOT (source = 'trajecten_uaf' AND delivery_month = '2018-03-01') ORDER BY ALL"
+    ).fetchall() == other_sources
+    # the uitkeringen quarantine of the same month is untouched
+    assert con.execute("SELECT count(*) FROM landing.quarantine WHERE source = 'uitkeringen'").fetchone()[0] == 9
+    assert con.execute(
+        "SELECT status FROM landing.deliveries WHERE source = 'trajecten_uaf' AND delivery_month = '2018-03-01' ORDER BY loaded_at"
+    ).fetchall() == [("loaded",), ("loaded",)]
+
+
+def test_newest_of_several_files_wins_and_the_others_are_superseded(con, raw_dir):
+    month = raw_dir / "2018-03"
+    older = month / "trajecten_timnit.csv"
+    newer = month / "trajecten_timnit_correctie.csv"
+    newer.write_text(older.read_text(encoding="utf-8").replace("LOPEND", "ON_HOLD"), encoding="utf-8")
+    now = time.time()
+    os.utime(older, (now - 3600, now - 3600))
+    os.utime(newer, (now, now))
+    results = by_result(ingest_month(con, raw_dir, "2018-03", "trajecten", KEY), "trajecten_timnit")
+    assert [(r.source_file, r.status) for r in results] == [
+        ("2018-03/trajecten_timnit.csv", "superseded"), ("2018-03/trajecten_timnit_correctie.csv", "loaded")]
+    assert results[0].message == "superseded by the newer trajecten_timnit_correctie.csv (newest file by modification time wins)"
+    assert con.execute(
+        "SELECT DISTINCT source_file, uitkomst FROM landing.trajecten WHERE source = 'trajecten_timnit' AND uitkomst IS NOT NULL ORDER BY 2"
+    ).fetchall() == [("2018-03/trajecten_timnit_correctie.csv", "ON_HOLD"), ("2018-03/trajecten_timnit_correctie.csv", "WERK")]
+    assert con.execute(
+        "SELECT source_file, status FROM landing.deliveries WHERE source = 'trajecten_timnit' ORDER BY status DESC"
+    ).fetchall() == [("2018-03/trajecten_timnit.csv", "superseded"), ("2018-03/trajecten_timnit_correctie.csv", "loaded")]
+
+
+def test_same_mtime_the_last_name_wins(con, raw_dir):
+    month = raw_dir / "2018-03"
+    a, b = month / "trajecten_timnit.csv", month / "trajecten_timnit_v2.csv"
+    b.write_bytes(a.read_bytes())
+    stamp = time.time() - 60
+    os.utime(a, (stamp, stamp))
+    os.utime(b, (stamp, stamp))
+    results = by_result(ingest_month(con, raw_dir, "2018-03", "trajecten", KEY), "trajecten_timnit")
+    assert [(r.source_file, r.status) for r in results] == [
+        ("2018-03/trajecten_timnit.csv", "superseded"), ("2018-03/trajecten_timnit_v2.csv", "loaded")]
+
+
+def test_raw_dir_is_never_modified(con, raw_dir):
+    before = tree_digest(raw_dir)
+    ingest_all(con, raw_dir, "2018-03")
+    ingest_all(con, raw_dir, "2016-06")
+    ingest_all(con, raw_dir, "2018-03")
+    assert tree_digest(raw_dir) == before
+
+
+def test_a_crash_inside_the_transaction_leaves_the_previous_version(con, raw_dir):
+    """The delivery's writes happen in one transaction: when the load fails halfway (here: the
+    write to row_issues raises), the earlier version stays whole and no delivery is recorded."""
+    ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)
+    before = snapshot(con)
+    deliveries_before = con.execute("SELECT count(*) FROM landing.deliveries").fetchone()[0]
+    path = raw_dir / "2018-03" / "uitkeringen.csv"
+    path.write_bytes(path.read_bytes().replace(b"U001", b"U001B"))
+    con.execute("ALTER TABLE landing.row_issues RENAME TO row_issues_away")
+    try:
+        with pytest.raises(Exception, match="row_issues"):
+            ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)
+    finally:
+        con.execute("ALTER TABLE landing.row_issues_away RENAME TO row_issues")
+    assert snapshot(con) == before
+    assert con.execute("SELECT count(*) FROM landing.deliveries").fetchone()[0] == deliveries_before
+    (result,) = ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)
+    assert result.status == "loaded"
+    assert con.execute("SELECT registratienummer_uitkering FROM landing.uitkeringen WHERE row_number = 1").fetchone() == ("U001B",)
