@@ -5,7 +5,9 @@ required columns (landing.deliveries); its row count below half or above double 
 month's (file rule, landing.check_results); a broken mart invariant (recorded by the pipeline
 with `record_check_results(..., origin="mart_invariant")`); any expectation whose suite gives it
 severity `error` (landing.expectation_results). A failure whose (rule, record_key) has a waiver
-with valid_until >= today does not block; once the waiver expires it blocks again. Waivers are
+with valid_until >= today does not block; once the waiver expires it blocks again. The record key
+is `<source> <YYYY-MM>` (that month only) or, for a GX outcome, the key marts.dq_issues shows for
+the failed expectation (every month). Waivers are
 applied when read, so an expiring waiver takes effect without re-running the checks."""
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ def record_key_of(outcome: CheckOutcome) -> str:
     return outcome.metadata.get("record_key") or check_record_key(outcome.source, outcome.month)
 
 
+def waiver_keys_of(outcome: CheckOutcome) -> list[str]:
+    """Keys a waiver may name for this outcome: its month key and, for a GX outcome, the key
+    marts.dq_issues shows for the failed expectation (what a steward copies from the worklist)."""
+    return [key for key in (record_key_of(outcome), outcome.metadata.get("issue_key")) if key]
+
+
 def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_invariant") -> None:
     """Store outcomes in landing.check_results, replacing earlier ones of the same origin, rule,
     source and month. `passed` is stored as it was before waivers (waivers apply when read)."""
@@ -32,7 +40,8 @@ def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_
     rows = [
         (
             dt.date.fromisoformat(f"{o.month}-01"), o.source, o.rule, o.severity,
-            bool(o.passed and not o.metadata.get("waived")), record_key_of(o), origin, o.description,
+            bool(o.passed and not o.metadata.get("waived")), record_key_of(o), o.metadata.get("issue_key"), origin,
+            o.description,
             json.dumps(o.metadata, default=str), now,
         )
         for o in outcomes
@@ -44,7 +53,7 @@ def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_
                 "DELETE FROM landing.check_results WHERE origin = ? AND rule = ? AND source = ? AND delivery_month = ?",
                 [origin, row[2], row[1], row[0]],
             )
-        con.executemany("INSERT INTO landing.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO landing.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -56,7 +65,7 @@ def apply_waivers(con, outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
     waivers = active_waivers(con)
     applied = []
     for outcome in outcomes:
-        waiver = waivers.get((outcome.rule, record_key_of(outcome)))
+        waiver = next((waivers[(outcome.rule, key)] for key in waiver_keys_of(outcome) if (outcome.rule, key) in waivers), None)
         if outcome.passed or waiver is None:
             applied.append(outcome)
             continue
@@ -135,16 +144,18 @@ def blocking_months(con) -> list[str]:
     stored = con.execute(
         """
         WITH failures AS (
-            SELECT delivery_month, rule, record_key FROM landing.check_results
+            SELECT delivery_month, rule, record_key, issue_key FROM landing.check_results
             WHERE severity = 'error' AND NOT passed
             UNION ALL
-            SELECT delivery_month, rule, source || ' ' || strftime(delivery_month, '%Y-%m')
+            SELECT delivery_month, rule, source || ' ' || strftime(delivery_month, '%Y-%m'),
+                   source || ': suite=' || suite_name || '; expectation=' || expectation_type
+                       || coalesce('; column=' || column_name, '')  -- = outcomes.expectation_record_key
             FROM landing.expectation_results WHERE severity = 'error' AND NOT success
         )
         SELECT DISTINCT strftime(f.delivery_month, '%Y-%m') FROM failures f
         WHERE NOT EXISTS (
             SELECT 1 FROM landing.dq_waivers w
-            WHERE w.rule_id = f.rule AND w.record_key = f.record_key AND w.valid_until >= current_date
+            WHERE w.rule_id = f.rule AND w.record_key IN (f.record_key, f.issue_key) AND w.valid_until >= current_date
         )
         """
     ).fetchall()

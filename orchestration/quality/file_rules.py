@@ -21,7 +21,7 @@ import math
 
 from orchestration.config import EXPECTATIONS_DIR
 from orchestration.quality.blocking import apply_waivers, benefits_delivery_outcomes, record_check_results
-from orchestration.quality.outcomes import CheckOutcome, check_record_key
+from orchestration.quality.outcomes import CheckOutcome, check_record_key, expectation_record_key
 from orchestration.quality.tables import ensure_quality_tables, table_exists
 
 FILE_RULES_DIR = EXPECTATIONS_DIR / "file_rules"
@@ -61,6 +61,7 @@ def _gx_outcome(expectation_outcome, bounds: dict) -> CheckOutcome:
     o = expectation_outcome
     metadata = {
         "record_key": check_record_key(o.source, o.month),
+        "issue_key": expectation_record_key(o.source, o.suite_name, o.expectation_type, o.column),
         "expectation_type": o.expectation_type,
         "suite": o.suite_name,
         "rows": o.element_count,

@@ -54,3 +54,10 @@ def check_record_key(source: str, month: str) -> str:
     """The record key of a check on a whole delivery (file-level rules, failed expectations,
     mart invariants): what a steward writes in the waivers file, e.g. `uitkeringen 2018-05`."""
     return f"{source} {month}"
+
+
+def expectation_record_key(source: str, suite_name: str, expectation_type: str, column: str | None) -> str:
+    """The record key marts.dq_issues gives a failed expectation (int_dq_findings.sql): one issue
+    per source and expectation across months. A waiver with this key applies in every month;
+    one with `check_record_key` only in its month. Both are honoured by the checks."""
+    return f"{source}: suite={suite_name}; expectation={expectation_type}" + (f"; column={column}" if column else "")

@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS landing.check_results (
     severity       VARCHAR NOT NULL,   -- error or warn
     passed         BOOLEAN NOT NULL,   -- before waivers (waivers apply when read)
     record_key     VARCHAR NOT NULL,   -- what a waiver names, e.g. 'uitkeringen 2018-05'
+    issue_key      VARCHAR,            -- the same finding's record_key in marts.dq_issues, if it has one
     origin         VARCHAR NOT NULL,   -- file_rule, mart_invariant, ...
     description    VARCHAR,
     metadata       VARCHAR,            -- JSON

@@ -112,3 +112,20 @@ def test_waiver_for_another_record_does_not_apply(con):
     add_waiver(con, "benefits_delivery_unusable", "uitkeringen 2018-01", NEXT_YEAR)
     add_waiver(con, "row_count_vs_previous_month", "uitkeringen 2018-02", NEXT_YEAR)
     assert blocking_months(con) == ["2018-02"]
+
+
+def test_waiver_with_the_key_the_worklist_shows_applies_in_every_month(con):
+    """A steward copies the record_key of the failed expectation from dq_issues / the worklist."""
+    land_months(con, ["2018-01"])
+    add_benefits(con, "2018-02", range(10))
+    add_benefits(con, "2018-03", range(100))
+    outcomes = run_file_rules(con, "uitkeringen", ["2018-02", "2018-03"])
+    assert blocking_months(con) == ["2018-02", "2018-03"]
+    issue_key = next(o for o in outcomes if o.rule == "row_count_vs_previous_month").metadata["issue_key"]
+    assert issue_key == "uitkeringen: suite=file_rules.uitkeringen; expectation=expect_table_row_count_to_be_between"
+    add_waiver(con, "row_count_vs_previous_month", issue_key, NEXT_YEAR)
+    assert blocking_months(con) == []
+    rerun = run_file_rules(con, "uitkeringen", ["2018-02"])
+    assert next(o for o in rerun if o.rule == "row_count_vs_previous_month").metadata["waived"]
+    con.execute("UPDATE landing.dq_waivers SET valid_until = ?", [YESTERDAY])
+    assert blocking_months(con) == ["2018-02", "2018-03"]
