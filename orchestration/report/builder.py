@@ -155,6 +155,19 @@ def _summary(p: Published, month: date, period_start: date) -> Section:
          ["Klanten per klantmanager", Figure.of(None if pd.isna(r.clients_per_caseworker)
                                                   else round(r.clients_per_caseworker),
                                                   bool(r.clients_per_caseworker_suppressed))]]))
+    trend = c[(c.month >= period_start) & (c.month <= month)].sort_values("month")
+    labels = [month_name(m) for m in trend.month]
+    columns = ["statushouders_on_benefit", "single_households", "family_households", "new_on_benefit", "left_benefit"]
+    figs = {col: [p.fig(r, col) for _, r in trend.iterrows()] for col in columns}
+    s.blocks.append(Chart(charts.line_chart(
+        "grafiek-bijstand", f"Statushouders in de bijstand per maand, {month_name(period_start)} t/m {month_name(month)}",
+        "Lijndiagram van het aantal statushouders met een bijstandsuitkering per maand, in totaal, alleenstaand en "
+        "in gezinsverband. De cijfers staan in de tabel hiernaast.", labels,
+        [("Totaal", figs["statushouders_on_benefit"]), ("Alleenstaand", figs["single_households"]),
+         ("Gezin", figs["family_households"])], "Statushouders in de bijstand"),
+        Table("Statushouders in de bijstand per maand", ["Maand", "Totaal", "Alleenstaand", "Gezin", "Nieuw",
+                                                          "Uitgestroomd"],
+              [[label] + [figs[col][i] for col in columns] for i, label in enumerate(labels)])))
     return s
 
 
@@ -200,11 +213,29 @@ def _initiatives(p: Published, month: date, period_start: date) -> Section:
         ["Uitkering beëindigd i.v.m. werk", p.outflow("werk", period_start, month), f"beëindigd {per}"],
         ["Uitkering beëindigd i.v.m. studie", p.outflow("studie", period_start, month), f"beëindigd {per}"],
     ]
+    s.blocks.append(_outcome_matrix(p, month))
     for caption, rows in ((f"Initiatieven {period_start.year} en/of {month.year} (basis)", basis),
                           (f"Initiatieven {period_start.year} en/of {month.year} (aanvullend)", aanvullend),
                           (f"Resultaten {period_start.year} en/of {month.year}", resultaten)):
         s.blocks.append(Table(caption, ["Initiatief", "Aantal", "Bron"], rows))
     return s
+
+
+def _outcome_matrix(p: Published, month: date) -> Table:
+    """Every initiative's trajectories by outcome, as of the month: the results of each initiative."""
+    names = {k: v["naam"] for k, v in _codes("initiatieven").items()}
+    io = p.t["initiative_outcomes"]
+    now = io[io.as_of_month == month]
+    outcomes = [code for code in _codes("uitkomst") if (now.outcome_code == code).any()]
+    rows = []
+    for code, name in names.items():
+        mine = now[now.initiative_code == code]
+        if mine.empty:
+            continue
+        cells = [total(p.fig(r, "trajectories") for _, r in mine[mine.outcome_code == o].iterrows()) for o in outcomes]
+        rows.append([name, total(p.fig(r, "trajectories") for _, r in mine.iterrows())] + cells)
+    return Table(f"Trajecten per initiatief naar uitkomst, stand {month_name(month)}",
+                 ["Initiatief", "Totaal"] + [OUTCOME_SHORT.get(o, o) for o in outcomes], rows)
 
 
 def _outflow(p: Published, month: date, period_start: date) -> Section:
