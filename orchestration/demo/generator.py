@@ -59,9 +59,16 @@ def generate(out: Path, scale: float = 1.0, seed: int = 42, start: str = "2014-0
         "figures": world.figures,
         "faults": {**C.FAULTS, "redelivery": C.REDELIVERY, "missing_partner_delivery": C.MISSING_PARTNER_DELIVERY},
     }
-    (out / C.MARKER_FILE).write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    marker_path = out / C.MARKER_FILE
+    marker_path.write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    set_mtime(marker_path, _arrival(last) + dt.timedelta(days=7))
     return {"persons": int(written.sum()), "statushouders": int((written & world.sh_def).sum()),
             "files": files + 1, "bytes": size, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _arrival(m: int) -> dt.datetime:
+    """When month m's deliveries 'arrive': the 5th of the next month (their mtime)."""
+    return dt.datetime(1970 + (m + 1) // 12, (m + 1) % 12 + 1, 5, 9, 0, 0)
 
 
 def _rng(world: World, name: str, m: int) -> np.random.Generator:
@@ -73,7 +80,7 @@ def write_month(world: World, m: int, out: Path, written: np.ndarray) -> tuple[i
     folder = out / month
     folder.mkdir(parents=True, exist_ok=True)
     d0, d1 = month_first_day(m), month_last_day(m)
-    arrival = dt.datetime(1970 + (m + 1) // 12, (m + 1) % 12 + 1, 5, 9, 0, 0)
+    arrival = _arrival(m)
     files = size = 0
     persons, km = _uitkeringen(world, m, folder, d0, d1)
     written[persons] = True

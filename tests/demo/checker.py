@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,7 @@ OUTCOMES = {"LOPEND", "WERK", "STAGE", "BBL", "OPLEIDING_MBO", "OPLEIDING_HBO_WO
             "DOORVERWEZEN", "ON_HOLD", "UITGEVALLEN", "AFGEROND"}
 
 
+@lru_cache(maxsize=None)
 def bsn_ok(text: str) -> str | None:
     """The contract's identity rule: trim, pad 8 digits, 11-check. Returns the 9-digit BSN or None."""
     text = text.strip(WS)
@@ -96,12 +98,21 @@ class Frames:
 
 def newest_partner_files(folder: Path) -> dict[str, Path]:
     """A partner file delivered again for the same month: the newest version counts."""
+    return {p: max(paths, key=lambda x: (x.stat().st_mtime, x.name)) for p, paths in _partner_files(folder).items()}
+
+
+def oldest_partner_files(folder: Path) -> dict[str, Path]:
+    """The wrong choice, for tests that show a re-delivery matters."""
+    return {p: min(paths, key=lambda x: (x.stat().st_mtime, x.name)) for p, paths in _partner_files(folder).items()}
+
+
+def _partner_files(folder: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for path in folder.iterdir():
         m = re.fullmatch(r"trajecten_([a-z_]+?)(?:_v\d+)?\.(csv|xlsx)", path.name)
         if m and m.group(1) in DIALECTS:
             found.setdefault(m.group(1), []).append(path)
-    return {p: max(paths, key=lambda x: (x.stat().st_mtime, x.name)) for p, paths in found.items()}
+    return found
 
 
 def _read_partner(path: Path, partner: str) -> pd.DataFrame:
@@ -142,7 +153,7 @@ def _read_partner(path: Path, partner: str) -> pd.DataFrame:
     return out
 
 
-def read_deliveries(raw_dir: Path) -> Frames:
+def read_deliveries(raw_dir: Path, choose=newest_partner_files) -> Frames:
     raw_dir = Path(raw_dir)
     months = sorted(p.name for p in raw_dir.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     benefits, brp, kb, formatie, traj = [], [], [], [], []
@@ -173,7 +184,7 @@ def read_deliveries(raw_dir: Path) -> Frames:
         f = _csv(folder / "formatie.csv")
         formatie.append(pd.DataFrame({"month": f["maand"], "team": f["team"], "km": f["klantmanager_id"],
                                       "fte": f["fte"].str.replace(",", ".").astype(float)}))
-        for partner, path in sorted(newest_partner_files(folder).items()):
+        for partner, path in sorted(choose(folder).items()):
             t = _read_partner(path, partner)
             quarantined["trajecten"] += t.attrs.get("quarantined", 0)
             if len(t):
