@@ -291,19 +291,26 @@ WAIVERS = [
 ]
 
 
-def load(con) -> None:
-    """Insert every fixture row into the landing schema of an open DuckDB connection."""
-    con.executemany("insert into landing.uitkeringen values (" + ",".join("?" * 18) + ")", benefit_rows())
-    con.executemany("insert into landing.brp values (" + ",".join("?" * 15) + ")", brp_rows())
-    con.executemany("insert into landing.klantbeeld values (" + ",".join("?" * 12) + ")", client_state_rows())
-    con.executemany("insert into landing.formatie values (" + ",".join("?" * 9) + ")", staffing_rows())
-    con.executemany("insert into landing.trajecten values (" + ",".join("?" * 14) + ")", trajectory_rows())
-    con.executemany("insert into landing.quarantine values (" + ",".join("?" * 10) + ")", quarantine_rows())
-    con.executemany("insert into landing.row_issues values (" + ",".join("?" * 10) + ")", row_issue_rows())
-    con.executemany(
-        "insert into landing.deliveries (delivery_month, source, source_file, file_hash, status, loaded_at) "
-        "values (?, ?, ?, ?, ?, ?)",
-        delivery_rows(),
-    )
-    con.executemany("insert into landing.expectation_results values (" + ",".join("?" * 12) + ")", expectation_rows())
-    con.executemany("insert into landing.dq_waivers values (?, ?, ?, ?, ?)", WAIVERS)
+def load(con, months: set[str] | None = None) -> None:
+    """Insert the fixture rows into the landing schema of an open DuckDB connection: every row, or
+    only those of the given delivery months ('YYYY-MM'; waivers always)."""
+    tables = [
+        ("landing.uitkeringen", benefit_rows(), None),
+        ("landing.brp", brp_rows(), None),
+        ("landing.klantbeeld", client_state_rows(), None),
+        ("landing.formatie", staffing_rows(), None),
+        ("landing.trajecten", trajectory_rows(), None),
+        ("landing.quarantine", quarantine_rows(), None),
+        ("landing.row_issues", row_issue_rows(), None),
+        ("landing.deliveries", delivery_rows(),
+         "(delivery_month, source, source_file, file_hash, status, loaded_at)"),
+        ("landing.expectation_results", expectation_rows(), None),
+    ]
+    for table, rows, columns in tables:
+        if months is not None:
+            rows = [r for r in rows if r[0].strftime("%Y-%m") in months]
+        if rows:
+            placeholders = ",".join("?" * len(rows[0]))
+            con.executemany(f"insert into {table} {columns or ''} values ({placeholders})", rows)
+    if months is None or not con.execute("select count(*) from landing.dq_waivers").fetchone()[0]:
+        con.executemany("insert into landing.dq_waivers values (?, ?, ?, ?, ?)", WAIVERS)
