@@ -88,8 +88,16 @@ def find_months(raw_dir: Path, today: dt.date | None = None) -> tuple[list[str],
 # ---------------------------------------------------------------------------------------------
 # SQL building blocks
 
+# Code points of the characters TRIM_REGEX removes; tested first so that the regex only runs on
+# the few values that start or end with one (5x faster on a national-scale file).
+SPACE_CODE_POINTS = ", ".join(str(c) for c in (
+    9, 10, 11, 12, 13, 32, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF))
+
+
 def _trimmed(col: str) -> str:
-    return f"nullif(regexp_replace({quote_ident(col)}, {sql_literal(TRIM_REGEX)}, '', 'g'), '')"
+    c = quote_ident(col)
+    return (f"CASE WHEN unicode({c}) IN ({SPACE_CODE_POINTS}) OR unicode({c}[-1]) IN ({SPACE_CODE_POINTS}) "
+            f"THEN nullif(regexp_replace({c}, {sql_literal(TRIM_REGEX)}, '', 'g'), '') ELSE nullif({c}, '') END")
 
 
 def _iso(expr: str) -> str:
@@ -159,19 +167,22 @@ def _prepare_select(kind: Kind, source: Source, layout: Layout) -> str:
     return ", ".join(parts)
 
 
-def _bsn_check_sql() -> str:
-    """bsn9 (8 digits padded) and bsn_check = ok | missing | not_digits | wrong_length | elfproef
-    (9*d1 + 8*d2 + ... + 2*d8 - d9 must be divisible by 11 and not 0)."""
-    digits = [f"CAST(substr(lpad(bsn, 9, '0'), {i}, 1) AS INTEGER)" for i in range(1, 10)]
+def _bsn_check_sql(inner: str) -> str:
+    """`inner` plus bsn9 (an 8-digit BSN padded with a leading zero) and bsn_check = ok | missing |
+    not_digits | wrong_length | elfproef (9*d1 + 8*d2 + ... + 2*d8 - d9 must be divisible by 11
+    and not 0)."""
+    digits = [f"CAST(substr(bsn9, {i}, 1) AS INTEGER)" for i in range(1, 10)]
     weighted = " + ".join(f"{w} * {d}" for w, d in zip(range(9, 1, -1), digits[:8])) + f" - {digits[8]}"
-    return (
-        "CASE WHEN regexp_full_match(bsn, '[0-9]{8}') THEN '0' || bsn ELSE bsn END AS bsn9, "
-        "CASE WHEN bsn IS NULL THEN 'missing' "
-        "WHEN NOT regexp_full_match(bsn, '[0-9]+') THEN 'not_digits' "
-        "WHEN length(bsn) NOT IN (8, 9) THEN 'wrong_length' "
-        f"WHEN ({weighted}) % 11 <> 0 OR ({weighted}) = 0 THEN 'elfproef' "
-        "ELSE 'ok' END AS bsn_check"
-    )
+    return f"""
+        SELECT * EXCLUDE (_bsn_sum),
+               CASE WHEN bsn IS NULL THEN 'missing'
+                    WHEN NOT regexp_full_match(bsn, '[0-9]+') THEN 'not_digits'
+                    WHEN length(bsn) NOT IN (8, 9) THEN 'wrong_length'
+                    WHEN _bsn_sum % 11 <> 0 OR _bsn_sum = 0 THEN 'elfproef'
+                    ELSE 'ok' END AS bsn_check
+        FROM (SELECT *, CASE WHEN regexp_full_match(bsn9, '[0-9]{{9}}') THEN {weighted} END AS _bsn_sum
+              FROM (SELECT *, CASE WHEN regexp_full_match(bsn, '[0-9]{{8}}') THEN '0' || bsn ELSE bsn END AS bsn9
+                    FROM ({inner})))"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,8 +269,8 @@ def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, mont
     rows_with_issues). Runs inside the caller's transaction."""
     prepared, checked, pseudonyms = batch.table + "_prep", batch.table + "_chk", batch.table + "_pid"
     has_bsn = any(c.type == "bsn" for c in kind.columns)
-    bsn_sql = f", {_bsn_check_sql()}" if has_bsn else ""
-    con.execute(f"CREATE TEMP TABLE {prepared} AS SELECT *{bsn_sql} FROM (SELECT {_prepare_select(kind, source, layout)} FROM {batch.table})")
+    select = f"SELECT {_prepare_select(kind, source, layout)} FROM {batch.table}"
+    con.execute(f"CREATE TEMP TABLE {prepared} AS {_bsn_check_sql(select) if has_bsn else select}")
     try:
         if has_bsn:
             import pyarrow as pa

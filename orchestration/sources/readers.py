@@ -195,7 +195,8 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
     text, has_bom = _decode_csv(data, source, file_label)
     if text.startswith("\ufeff"):
         text = text[1:]
-    first_line = text.splitlines()[0] if text else ""
+    end = min((i for i in (text.find("\n"), text.find("\r")) if i >= 0), default=len(text))
+    first_line = text[:end]
     header = next(csv.reader(io.StringIO(first_line), delimiter=source.delimiter, quotechar='"'), [])
     header = [h.strip() for h in header]
     layout, positions, ignored = _choose_layout(header, source, kind, file_label)
