@@ -28,16 +28,6 @@ FILE_RULES_DIR = EXPECTATIONS_DIR / "file_rules"
 PARTNER_RULE = "partner_client_unknown"
 
 
-def _referenced_columns(suite_dict) -> list[str]:
-    columns: list[str] = []
-    for expectation in suite_dict["expectations"]:
-        kwargs = expectation["kwargs"]
-        for name in [kwargs.get("column"), *(kwargs.get("column_list") or [])]:
-            if name and name not in columns:
-                columns.append(name)
-    return columns
-
-
 def row_count_bounds(con, kind: str, source: str, month: str) -> dict:
     """Bounds for the row count of (source, month) from the previous delivered month."""
     previous = con.execute(
@@ -95,14 +85,13 @@ def gx_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
         return []
     suite_dict = gx_runner.load_suite_dict(suite_path)
     suite = gx_runner.build_suite(suite_dict)
-    columns = ", ".join(dict.fromkeys(["row_number", *_referenced_columns(suite_dict)]))
+    columns = ", ".join(f'"{c}"' for c in gx_runner.batch_columns(con, f"landing.{kind}", suite_dict))
     outcomes: list[CheckOutcome] = []
     for source, month in batches:
         bounds = row_count_bounds(con, kind, source, month)
-        dataframe = con.execute(
-            f"SELECT {columns} FROM landing.{kind} WHERE source = ? AND delivery_month = ?::DATE",
-            [source, f"{month}-01"],
-        ).df()
+        dataframe = gx_runner.dataframe_of(
+            con, f"SELECT {columns} FROM landing.{kind} WHERE source = ? AND delivery_month = ?::DATE", [source, f"{month}-01"]
+        )
         result = gx_runner.validate_dataframe(
             suite, dataframe, f"landing_{kind}",
             {"row_count_min": bounds["row_count_min"], "row_count_max": bounds["row_count_max"]},

@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,39 @@ def batches_of(con, table: str, months: list[str]) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+def dataframe_of(con, query: str, params: list):
+    """A query's rows as a pandas DataFrame, through Arrow: several times faster than .df() for
+    text columns. (con.sql would avoid Arrow's extra copy but refuses to run while the caller's
+    connection holds an unfinished result, which we cannot rule out.)"""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+        return con.execute(query, params).to_arrow_table().to_pandas()
+
+
+def referenced_columns(suite_dict: dict[str, Any]) -> list[str]:
+    columns: list[str] = []
+    for expectation in suite_dict["expectations"]:
+        kwargs = expectation["kwargs"]
+        for name in [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"), *(kwargs.get("column_list") or [])]:
+            if name and name not in columns:
+                columns.append(name)
+    return columns
+
+
+def batch_columns(con, table: str, suite_dict: dict[str, Any]) -> list[str]:
+    """The columns of `table` a suite needs, plus row_number. A table-level expectation (on the
+    column set, say) needs them all. A column the suite names but the table lacks is left to GX
+    to report."""
+    schema, name = table.split(".")
+    present = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name]).fetchall()]
+    if any(e["type"].startswith("expect_table_") and "row_count" not in e["type"] for e in suite_dict["expectations"]):
+        return present
+    wanted = ["row_number", *referenced_columns(suite_dict)]
+    return [c for c in present if c in wanted]
+
+
 def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path | None = None) -> list[ExpectationOutcome]:
     """Validate `expectations/<kind>.json` with GX on parsed.<kind>, one validation per
     (source, month) of `months`; store the results (replacing earlier ones of that source and
@@ -277,12 +311,14 @@ def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path
         return []
     suite_dict = load_suite_dict(suite_path)
     suite = build_suite(suite_dict)
+    columns = ", ".join(f'"{c}"' for c in batch_columns(con, f"parsed.{kind}", suite_dict))
     outcomes: list[ExpectationOutcome] = []
     for source, month in batches:
-        dataframe = con.execute(
-            f"SELECT * FROM parsed.{kind} WHERE source = ? AND CAST(delivery_month AS DATE) = ? ORDER BY row_number",
+        dataframe = dataframe_of(
+            con,
+            f"SELECT {columns} FROM parsed.{kind} WHERE source = ? AND CAST(delivery_month AS DATE) = ? ORDER BY row_number",
             [source, month_start(month)],
-        ).df()
+        )
         result = validate_dataframe(suite, dataframe, f"parsed_{kind}", suite_parameters(suite_dict, kind, month))
         batch_outcomes = outcomes_of(result, source, month)
         store_results(con, result, batch_outcomes, source, month)
