@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ISSUE_COLUMNS = ("rule_id", "severity", "status", "source", "record_key", "first_seen_month", "last_seen_month", "detail")
+# Columns the dbt model adds beyond the contract; shown when present (where to look, who waived).
+OPTIONAL_ISSUE_COLUMNS = ("source_file", "source_row", "waived_until", "waived_by", "waiver_reason")
 QUARANTINE_COLUMNS = ("delivery_month", "source", "source_file", "row_number", "column_name", "value", "rule", "message", "record_key")
 STATUS_ORDER = {"open": 0, "waived": 1, "resolved": 2}
 TABLE_ROWS_PER_RULE = 20
@@ -34,6 +36,7 @@ class Worklist:
     month: str | None
     issues: list[dict]
     quarantine: list[dict]
+    extra_columns: tuple[str, ...] = ()
 
     def rules(self) -> list[str]:
         return sorted({row["rule_id"] for row in self.issues})
@@ -70,12 +73,20 @@ def read_worklist(warehouse: Path, month: str | None) -> Worklist:
         if issues_table is None:
             raise WorklistError(f"{warehouse} has no dq_issues table: run `statmon run` first")
         quarantine_table = _find_table(con, "quarantine", "landing")
+        schema, table = (part.strip('"') for part in issues_table.split("."))
+        present = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [schema, table]).fetchall()}
+        missing = [c for c in ISSUE_COLUMNS if c not in present]
+        if missing:
+            raise WorklistError(f"{issues_table} in {warehouse} lacks column(s) {', '.join(missing)} of the mart contract")
+        extra = tuple(c for c in OPTIONAL_ISSUE_COLUMNS if c in present)
         month_start = dt.date.fromisoformat(f"{month}-01") if month else None
         where, params = "", []
         if month_start:
             where, params = "WHERE first_seen_month <= ? AND last_seen_month >= ?", [month_start, month_start]
         issue_rows = con.execute(
-            f"""SELECT {', '.join(ISSUE_COLUMNS)} FROM {issues_table} {where}
+            f"""SELECT {', '.join(ISSUE_COLUMNS + extra)} FROM {issues_table} {where}
                 ORDER BY rule_id, CASE status WHEN 'open' THEN 0 WHEN 'waived' THEN 1 ELSE 2 END,
                          source, record_key, first_seen_month""",
             params,
@@ -92,8 +103,9 @@ def read_worklist(warehouse: Path, month: str | None) -> Worklist:
         con.close()
     return Worklist(
         month=month,
-        issues=[dict(zip(ISSUE_COLUMNS, row)) for row in issue_rows],
+        issues=[dict(zip(ISSUE_COLUMNS + extra, row)) for row in issue_rows],
         quarantine=[dict(zip(QUARANTINE_COLUMNS, row)) for row in quarantine_rows],
+        extra_columns=extra,
     )
 
 
@@ -229,7 +241,8 @@ def write_xlsx(worklist: Worklist, path: Path) -> Path:
         cell.hyperlink = f"#'{cell.value}'!A1"
         cell.font = Font(color="0563C1", underline="single")
 
-    issue_headers = ["status", "source", "record_key", "first_seen_month", "last_seen_month", "severity", "detail"]
+    issue_headers = ["status", "source", "record_key", "first_seen_month", "last_seen_month", "severity", "detail",
+                     *worklist.extra_columns]
     for rule in rules:
         sheet = workbook.create_sheet(sheet_names[rule])
         table(sheet, issue_headers, [[r[h] for h in issue_headers] for r in worklist.issues if r["rule_id"] == rule])

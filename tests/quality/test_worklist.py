@@ -66,6 +66,17 @@ def test_xlsx_has_summary_and_a_sheet_per_rule_and_no_formula(warehouse, tmp_pat
         assert value in texts  # kept verbatim, as text
 
 
+def test_extra_columns_of_the_dbt_model_are_shown(warehouse, tmp_path):
+    con = duckdb.connect(str(warehouse))
+    con.execute("ALTER TABLE marts.dq_issues ADD COLUMN source_file VARCHAR")
+    con.execute("ALTER TABLE marts.dq_issues ADD COLUMN waived_by VARCHAR")
+    con.execute("UPDATE marts.dq_issues SET source_file = '2018-05/uitkeringen.csv', waived_by = 'j.jansen' WHERE record_key = 'UK-3'")
+    con.close()
+    sheet = load_workbook(write_worklist(warehouse, None, "xlsx", tmp_path))["benefit_end_reason_missing"]
+    assert [c.value for c in sheet[1]][-2:] == ["source_file", "waived_by"]
+    assert list(sheet.iter_rows(min_row=3, max_row=3, values_only=True))[0][-2:] == ("2018-05/uitkeringen.csv", "j.jansen")
+
+
 def test_month_filter(warehouse, tmp_path):
     book = load_workbook(write_worklist(warehouse, "2018-04", "xlsx", tmp_path))
     # issues seen in 2018-04: UK-1 and UK-3 (UK-2 ended in 2018-03); quarantine of 2018-04 only
