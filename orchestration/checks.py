@@ -5,7 +5,6 @@
   key uniqueness, partner persons known, benefits delivery readable); an `error` here blocks
   publication of that month and later ones.
 The rules themselves live in expectations/ and orchestration/quality/; this module wires them."""
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,7 +1,6 @@
 """A sensor that starts the monthly refresh for a month when files in raw/<month>/ are new or
 changed. The cursor holds a fingerprint (names, sizes, modification times) per month folder, so
 an unchanged folder never starts a run and a re-delivery does."""
-from __future__ import annotations
 
 import hashlib
 import json

@@ -1,7 +1,6 @@
 """The dbt project as Dagster assets: every model a Dagster asset, every dbt test an asset
 check (dagster-dbt). The manifest is prepared once (`dbt parse`, only when a file of the dbt
 project changed since the last parse) and read from dbt_project/target/manifest.json."""
-from __future__ import annotations
 
 import json
 import os
@@ -17,6 +16,8 @@ from orchestration import config
 from orchestration.partitions import months_of_run
 
 DBT_TARGET = os.environ.get("STATMON_DBT_TARGET", "duckdb")
+# The dbt of this environment, also when .venv/bin is not on PATH (statmon started by full path).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR, target=DBT_TARGET)
 
@@ -41,9 +42,8 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project.project_dir):
         return manifest
     env = {**os.environ, "STATMON_WAREHOUSE": str(config.warehouse_path().resolve())}
-    dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(project.project_dir),
+        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(project.project_dir),
          "--profiles-dir", str(project.profiles_dir), "--target", DBT_TARGET],
         check=True, env=env, cwd=project.project_dir,
     )

@@ -1,6 +1,5 @@
 """The last assets of a run: publication of the months without an `error` for BI tools and
 stewards, then the council report built from the published file only."""
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -24,13 +23,13 @@ MARTS = (
 
 @dg.asset(
     group_name="publication",
-    deps=[dg.AssetKey(name) for name in MARTS],
+    deps=[dg.AssetKey(["marts", name]) for name in MARTS],
     kinds={"duckdb", "parquet"},
     description="The aggregate marts, suppressed, for BI tools (published.duckdb + Parquet) and the "
     "stewards' file (dq_issues + quarantine), replaced atomically, months up to the last without an error.",
 )
 def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from orchestration.publish import publish, publish_stewards
+    from orchestration.publish import pg_dsn_from_env, publish, publish_postgres, publish_stewards
     from orchestration.quality.blocking import publishable_through
 
     out_dir = config.published_dir(warehouse.warehouse)
@@ -41,14 +40,16 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             return dg.MaterializeResult(metadata={"published_through": dg.MetadataValue.text("nothing")})
         result = publish(warehouse.warehouse, out_dir, through, con=con, run_id=context.run_id)
         publish_stewards(warehouse.warehouse, out_dir, con=con, run_id=context.run_id)
-    return dg.MaterializeResult(
-        metadata={
-            "published_through": dg.MetadataValue.text(through),
-            "published_file": dg.MetadataValue.path(str(result.duckdb_path)),
-            "suppressed_cells": dg.MetadataValue.int(result.suppressed_cells),
-            "revisions": dg.MetadataValue.int(result.revisions),
-        }
-    )
+    metadata = {
+        "published_through": dg.MetadataValue.text(through),
+        "published_file": dg.MetadataValue.path(str(result.published_file)),
+        "suppressed_cells": dg.MetadataValue.int(result.suppressed_total),
+        "revisions": dg.MetadataValue.int(result.revisions),
+    }
+    if pg_dsn_from_env():  # the municipality's PostgreSQL warehouse, when configured
+        rows = publish_postgres(result.published_file)
+        metadata["postgres_rows"] = dg.MetadataValue.int(sum(rows.values()))
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
