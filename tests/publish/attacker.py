@@ -107,10 +107,15 @@ def recoverable(pub: Published, eqs: list[dict]) -> dict[tuple, float]:
     groups = defaultdict(list)
     for c in hidden:
         groups[find(index[c])].append(c)
+    eqs_of = defaultdict(list)
+    for n, e in enumerate(eqs):
+        for c in e:
+            if c in index:
+                eqs_of[c].append(n)
     out = {}
     for cells in groups.values():
         col = {c: j for j, c in enumerate(cells)}
-        rows = [e for e in eqs if any(c in col for c in e)]
+        rows = [eqs[n] for n in sorted({n for c in cells for n in eqs_of[c]})]
         if not rows:
             continue
         a = np.zeros((len(rows), len(cells)))

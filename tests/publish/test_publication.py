@@ -125,7 +125,7 @@ def test_reader_process_is_never_blocked_and_never_sees_half(warehouse, tmp_path
                 assert process.poll() is None and time.time() < deadline, "reader did not start"
                 time.sleep(0.05)
         durations, ids = [], []
-        for through in ["2017-09", "2018-03", None, "2017-12", "2018-06", None, "2018-01", "2018-12"]:
+        for through in ["2017-09", "2018-03", None, "2017-12", "2018-06"]:
             started = time.monotonic()
             ids.append(publish(warehouse, out, through).publication_id)
             durations.append(time.monotonic() - started)
@@ -142,7 +142,7 @@ def test_reader_process_is_never_blocked_and_never_sees_half(warehouse, tmp_path
     assert hold["problems"] == [] and loop["problems"] == []
     assert hold["seen"] == [first.publication_id]  # the held connection kept its publication, whole
     assert loop["duckdb_reads"] > 10 and loop["parquet_reads"] > 10
-    assert len(set(loop["seen"]) & set(ids)) >= 4, "the reader saw too few of the publications"
+    assert len(set(loop["seen"]) & set(ids)) >= 3, "the reader saw too few of the publications"
     assert max(durations) < 30  # never waited on the readers' open connections
 
 

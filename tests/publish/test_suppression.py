@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from attacker import KEYS, Published, identities, recoverable, sandwiched, _k
+from marts_fixture import write_warehouse
 from orchestration.publish import publish
 from orchestration.publish.suppression import RELATIONS, Ratio, apply_suppression
 from orchestration.publish.tables import PUBLISHED_TABLES
@@ -21,9 +22,10 @@ def _read_published(path) -> dict[str, pd.DataFrame]:
         con.close()
 
 
-@pytest.fixture
-def published(warehouse, tmp_path):
-    result = publish(warehouse, tmp_path / "out", None)
+@pytest.fixture(scope="module")
+def published(panel_marts, tmp_path_factory):
+    root = tmp_path_factory.mktemp("suppression")
+    result = publish(write_warehouse(root / "monitor.duckdb", panel_marts), root / "out", None)
     return result, _read_published(result.published_file)
 
 
@@ -54,8 +56,9 @@ def test_no_count_from_1_to_4_is_visible(published):
             assert (df[column].isna() >= df[f"{column}_suppressed"]).all()
 
 
-def test_flags_and_exact_counts(published, warehouse, panel_marts):
+def test_flags_and_exact_counts(published, panel_marts):
     result, tables = published
+    warehouse = result.published_file.parent.parent / "monitor.duckdb"
     assert result.suppressed_total == sum(
         int(tables[s.name][[f"{c}_suppressed" for c in s.flagged]].to_numpy().sum()) for s in PUBLISHED_TABLES)
     assert result.suppressed_cells["caseload_monthly"] > 0 and result.suppressed_cells["participation_by_gender"] > 0
