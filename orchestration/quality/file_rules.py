@@ -80,10 +80,11 @@ def gx_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
     suite_path = FILE_RULES_DIR / f"{kind}.json"
     if not suite_path.exists() or not table_exists(con, "landing", kind):
         return []
+    suite_dict = gx_runner.load_suite_dict(suite_path)
     batches = gx_runner.batches_of(con, f"landing.{kind}", months)
+    gx_runner.forget_results(con, suite_dict["name"], months, batches)
     if not batches:
         return []
-    suite_dict = gx_runner.load_suite_dict(suite_path)
     suite = gx_runner.build_suite(suite_dict)
     columns = ", ".join(f'"{c}"' for c in gx_runner.batch_columns(con, f"landing.{kind}", suite_dict))
     outcomes: list[CheckOutcome] = []
@@ -161,5 +162,25 @@ def run_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
     outcomes += gx_file_rules(con, kind, months)
     if kind == "trajecten":
         outcomes += partner_client_outcomes(con, months)
+    forget_file_rule_results(con, kind, months, outcomes)
     record_check_results(con, outcomes, origin="file_rule")
     return apply_waivers(con, outcomes)
+
+
+def sources_of_kind_sql(kind: str) -> str:
+    """A predicate on `source` for the sources of a kind (trajecten: one source per partner)."""
+    return "source LIKE 'trajecten\\_%' ESCAPE '\\'" if kind == "trajecten" else f"source = '{kind}'"
+
+
+def forget_file_rule_results(con, kind: str, months: list[str], outcomes: list[CheckOutcome]) -> None:
+    """Drop stored file-rule outcomes of this kind and these months that this run no longer
+    produced (a source whose rows were removed)."""
+    if not months or kind not in {"uitkeringen", "brp", "klantbeeld", "formatie", "trajecten"}:
+        return
+    produced = sorted(f"{o.rule}|{o.source}|{o.month}" for o in outcomes)
+    con.execute(
+        f"""DELETE FROM landing.check_results WHERE origin = 'file_rule' AND {sources_of_kind_sql(kind)}
+            AND strftime(delivery_month, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))
+            AND rule || '|' || source || '|' || strftime(delivery_month, '%Y-%m') NOT IN (SELECT unnest(?::VARCHAR[]))""",
+        [list(months), produced],
+    )

@@ -251,6 +251,21 @@ def store_results(con, validation_result, outcomes: list[ExpectationOutcome], so
         raise
 
 
+def forget_results(con, suite_name: str, months: list[str], batches: list[tuple[str, str]]) -> None:
+    """Drop stored results of `suite_name` in `months` for (source, month) batches that no longer
+    exist (their rows were removed): results describe only data that is there."""
+    if not months:
+        return
+    keep = {f"{source} {month}" for source, month in batches}
+    for table in ("landing.expectation_results", "landing.gx_validation_results"):
+        con.execute(
+            f"""DELETE FROM {table} WHERE suite_name = ?
+                AND strftime(delivery_month, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))
+                AND source || ' ' || strftime(delivery_month, '%Y-%m') NOT IN (SELECT unnest(?::VARCHAR[]))""",
+            [suite_name, list(months), sorted(keep)],
+        )
+
+
 def batches_of(con, table: str, months: list[str]) -> list[tuple[str, str]]:
     """The (source, YYYY-MM) batches of `table` in `months`, in order."""
     if not months:
@@ -306,10 +321,11 @@ def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path
     suite_path = suite_path or row_rules_path(kind)
     if not suite_path.exists() or not table_exists(con, "parsed", kind):
         return []
+    suite_dict = load_suite_dict(suite_path)
     batches = batches_of(con, f"parsed.{kind}", months)
+    forget_results(con, suite_dict["name"], months, batches)
     if not batches:
         return []
-    suite_dict = load_suite_dict(suite_path)
     suite = build_suite(suite_dict)
     columns = ", ".join(f'"{c}"' for c in batch_columns(con, f"parsed.{kind}", suite_dict))
     outcomes: list[ExpectationOutcome] = []

@@ -144,3 +144,21 @@ def test_waived_row_count_passes_until_the_waiver_expires(con):
     assert outcome.passed and outcome.metadata["waived"] and "waived until" in outcome.description
     con.execute("UPDATE landing.dq_waivers SET valid_until = ?", [YESTERDAY])
     assert not by_rule(run_file_rules(con, "uitkeringen", ["2018-04"]), "row_count_vs_previous_month").passed
+
+
+def test_results_of_removed_deliveries_are_forgotten(con):
+    add_benefits(con, "2018-03", range(5))
+    add_trajectories(con, "2018-03", "uaf", [1, 2])
+    add_trajectories(con, "2018-03", "agros", [1, 9])
+    run_file_rules(con, "trajecten", ["2018-03"])
+    sources = "SELECT DISTINCT source FROM {} ORDER BY 1"
+    assert con.execute(sources.format("landing.check_results WHERE source LIKE 'trajecten%'")).fetchall() == [
+        ("trajecten_agros",), ("trajecten_uaf",)]
+    con.execute("DELETE FROM landing.trajecten WHERE source = 'trajecten_agros'")
+    run_file_rules(con, "trajecten", ["2018-03"])
+    assert con.execute(sources.format("landing.check_results WHERE source LIKE 'trajecten%'")).fetchall() == [("trajecten_uaf",)]
+    assert con.execute(sources.format("landing.expectation_results")).fetchall() == [("trajecten_uaf",)]
+    # the benefits outcomes of the same month are another kind's: untouched
+    run_file_rules(con, "uitkeringen", ["2018-03"])
+    run_file_rules(con, "trajecten", ["2018-03"])
+    assert con.execute("SELECT count(*) FROM landing.check_results WHERE source = 'uitkeringen'").fetchone()[0] == 3

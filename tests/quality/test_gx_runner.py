@@ -94,6 +94,65 @@ def test_gx_counts_equal_what_ingestion_quarantined_or_flagged(ingested):
         len(BAD_ROWS[r]) for r in ("bsn_invalid", "key_missing", "wrong_month", "required_date_missing", "required_date_invalid"))
 
 
+def test_clean_delivery_passes_every_expectation(con, tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "2018-05").mkdir(parents=True)
+    (raw / "2018-05" / "uitkeringen.csv").write_text(
+        "\n".join([HEADER] + [benefit_row(n, einddatum_uitkering="2018-05-20", reden_beeindiging="07") if n % 5 == 0
+                             else benefit_row(n) for n in range(25)]) + "\n", encoding="utf-8")
+    ensure_landing_schema(con)
+    ingest_month(con, raw, "2018-05", "uitkeringen", b"test-key-not-secret")
+    outcomes = validate_parsed_batch(con, "uitkeringen", ["2018-05"])
+    assert outcomes and all(o.success and not o.unexpected_count for o in outcomes)
+    assert con.execute("SELECT count(*) FROM landing.quarantine").fetchone()[0] == 0
+
+
+TRAJECTORY_HEADER = "bsn,initiatief,aanmelddatum,startdatum,einddatum,uitkomst,uitkomstdatum,uren_per_week"
+
+
+def trajectory_row(n: int, **overrides) -> str:
+    row = {"bsn": valid_bsn(n), "initiatief": "UAF", "aanmelddatum": "2018-01-15", "startdatum": "2018-02-01",
+           "einddatum": "", "uitkomst": "LOPEND", "uitkomstdatum": "", "uren_per_week": ""}
+    row.update(overrides)
+    return ",".join(row[c] for c in TRAJECTORY_HEADER.split(","))
+
+
+BAD_TRAJECTORIES = {
+    "bsn_invalid": [dict(bsn=elfproef_failure(40))],
+    "key_missing": [dict(initiatief="")],
+    "required_date_invalid": [dict(aanmelddatum="15-01-2018")],
+    "date_invalid": [dict(einddatum="2018-02-31"), dict(uitkomstdatum="gisteren")],
+    "unknown_code": [dict(uitkomst="GESLAAGD"), dict(initiatief="ONBEKEND_PROJECT")],
+    "number_invalid": [dict(uitkomst="WERK", uren_per_week="twintig")],
+}
+
+
+def test_partner_delivery_gx_counts_equal_ingestion(con, tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "2018-05").mkdir(parents=True)
+    lines = [TRAJECTORY_HEADER] + [trajectory_row(n) for n in range(12)]
+    n = 200
+    for bad in BAD_TRAJECTORIES.values():
+        for overrides in bad:
+            lines.append(trajectory_row(n, **overrides))
+            n += 1
+    (raw / "2018-05" / "trajecten_uaf.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ensure_landing_schema(con)
+    ingest_month(con, raw, "2018-05", "trajecten", b"test-key-not-secret")
+    outcomes = validate_parsed_batch(con, "trajecten", ["2018-05"])
+    assert {o.source for o in outcomes} == {"trajecten_uaf"}
+    gx_counts: dict[str, int] = {}
+    for o in outcomes:
+        gx_counts[o.rule] = gx_counts.get(o.rule, 0) + (o.unexpected_count or 0)
+    ingestion_counts = dict(con.execute(
+        """SELECT rule, count(*) FROM (SELECT rule FROM landing.quarantine
+                                       UNION ALL SELECT rule FROM landing.row_issues) GROUP BY rule"""
+    ).fetchall())
+    expected = {rule: len(rows) for rule, rows in BAD_TRAJECTORIES.items()}
+    assert ingestion_counts == expected
+    assert {rule: count for rule, count in gx_counts.items() if count} == expected
+
+
 def test_results_are_stored_once_per_expectation_and_replaced(ingested):
     con = ingested
     outcomes = validate_parsed_batch(con, "uitkeringen", ["2018-05"])
