@@ -70,13 +70,16 @@ def publisher_lock(out_dir: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def remove_leftovers(folder: Path) -> list[Path]:
-    """Delete temp files and folders of interrupted publications (call under the lock)."""
+def remove_leftovers(folder: Path, names: tuple[str, ...]) -> list[Path]:
+    """Delete temp files and folders of interrupted publications (call under the lock): those
+    named ``<name>.tmp-...`` or ``.<name>.tmp-...`` for the given names, nothing else (the
+    folder is shared with the warehouse)."""
     removed = []
     if not folder.exists():
         return removed
+    prefixes = tuple(p for name in names for p in (f"{name}{TEMP_MARK}", f".{name}{TEMP_MARK}"))
     for path in folder.iterdir():
-        if TEMP_MARK in path.name:
+        if path.name.startswith(prefixes):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -313,8 +313,11 @@ def publish(warehouse: Path, out_dir: Path, through_month: str | None, con=None,
     out_dir = Path(out_dir)
     through = parse_month(through_month)
     with atomic.publisher_lock(out_dir):
-        atomic.remove_leftovers(out_dir)
-        atomic.remove_leftovers(out_dir / PARQUET_VERSIONS)
+        atomic.remove_leftovers(out_dir, (PUBLISHED_FILE, PARQUET_LINK))
+        versions = out_dir / PARQUET_VERSIONS  # ours alone: every unfinished folder goes
+        for partial in (versions.iterdir() if versions.exists() else ()):
+            if atomic.TEMP_MARK in partial.name:
+                shutil.rmtree(partial, ignore_errors=True)
         with _warehouse(Path(warehouse), con) as wh:
             frames = _read_marts(wh, through)
         months = _months_covered(frames, through)
@@ -350,7 +353,7 @@ def publish_stewards(warehouse: Path, out_dir: Path, con=None, *, run_id: str | 
     BSN column is masked here again in case it was not."""
     out_dir = Path(out_dir)
     with atomic.publisher_lock(out_dir):
-        atomic.remove_leftovers(out_dir)
+        atomic.remove_leftovers(out_dir, (STEWARDS_FILE,))
         with _warehouse(Path(warehouse), con) as wh:
             issues = wh.execute("SELECT * FROM marts.dq_issues ORDER BY rule_id, record_key").df()
             quarantine = wh.execute("""
