@@ -82,8 +82,8 @@ SH_HOUSEHOLD_CHANGE = 0.03         # single unit whose partner arrives (nareizig
 SH_ONOVERBRUGBAAR = 0.15           # afstand_arbeidsmarkt onoverbrugbaar
 
 # Other clients (not statushouders): the rest of Haarlem's caseload.
-OTHER_INITIAL_UNITS = 3_000
-OTHER_INFLOW_UNITS_PER_MONTH = 47
+OTHER_INITIAL_UNITS = 3_300
+OTHER_INFLOW_UNITS_PER_MONTH = 62
 OTHER_REMAINING_MEAN_MONTHS = 60   # initial stock: remaining duration
 OTHER_SHORT_SHARE, OTHER_SHORT_MEAN, OTHER_LONG_MEAN = 0.45, 8, 110
 OTHER_HOUSEHOLD_P = (0.58, 0.20, 0.16, 0.06)   # leefvorm 1, 2, 3 (couple: 2 persons), 4

@@ -79,17 +79,19 @@ def _date(text, fmt: str):
     return dt.datetime.strptime(text, fmt).date() if text else None
 
 
-def _csv(path: Path, delimiter: str = ";", encoding: str = "utf-8-sig") -> pd.DataFrame:
-    df = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False,
-                     quoting=csv.QUOTE_MINIMAL)
-    return df.apply(lambda col: col.str.strip(WS))
+def _csv(path: Path, delimiter: str = ";", encoding: str = "utf-8-sig") -> list[dict[str, str]]:
+    """Rows as dicts of trimmed strings (spaces and non-breaking spaces), header from line 1."""
+    with open(path, encoding=encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        header = [h.strip(WS) for h in next(reader)]
+        return [dict(zip(header, (v.strip(WS) for v in row))) for row in reader]
 
 
 @dataclass
 class Frames:
     months: list[str]
-    benefits: pd.DataFrame      # month, reg, code, person, leefvorm, start, end, reden, kenmerk
-    brp: pd.DataFrame           # month, person, verblijfstitel
+    benefits: pd.DataFrame      # month, reg, code, person, leefvorm, start, end, reden, kenmerk, geslacht, km
+    brp: pd.DataFrame           # month, person, verblijfstitel, nationaliteit, geslacht, BRP dates (text)
     klantbeeld: pd.DataFrame    # month, person, assessment, pva, afstand, contact
     formatie: pd.DataFrame      # month, team, km, fte
     trajectories: pd.DataFrame  # month, partner, person, initiatief, aanmelddatum, startdatum, einddatum, uitkomst, uitkomstdatum
@@ -115,84 +117,92 @@ def _partner_files(folder: Path) -> dict[str, list[Path]]:
     return found
 
 
-def _read_partner(path: Path, partner: str) -> pd.DataFrame:
+def _read_partner(path: Path, partner: str, month: str) -> tuple[list[dict], int]:
+    """Canonical trajectory rows of one partner file, and the number of rows that cannot be placed."""
     kind, delimiter, encoding, fmt = DIALECTS[partner]
     if kind == "xlsx":
         from openpyxl import load_workbook
         wb = load_workbook(path, read_only=True)
-        rows = list(wb["trajecten"].iter_rows(values_only=True))
+        sheet = list(wb["trajecten"].iter_rows(values_only=True))
         wb.close()
-        header = [str(h) for h in rows[0]]
-        df = pd.DataFrame([list(r) for r in rows[1:]], columns=header, dtype=object)
+        header = [str(h) for h in sheet[0]]
+        records = [dict(zip(header, r)) for r in sheet[1:]]
     else:
-        df = _csv(path, delimiter, encoding)
+        records = _csv(path, delimiter, encoding)
     legacy = LEGACY.get(partner)
-    if legacy and legacy[0].keys() <= set(df.columns):
+    if legacy and records and legacy[0].keys() <= records[0].keys():
         headers, initiative, values = legacy
-        df = df.rename(columns=headers)
-        df["initiatief"] = initiative
-        df["uitkomst"] = df["uitkomst"].map(lambda v: values.get(str(v).strip(WS), "onbekend") if v not in (None, "") else "")
-    rows = []
-    for r in df.to_dict("records"):
+        records = [{**{headers.get(k, k): v for k, v in r.items()}, "initiatief": initiative} for r in records]
+        for r in records:
+            v = r["uitkomst"]
+            r["uitkomst"] = values.get(str(v).strip(WS), "onbekend") if v not in (None, "") else ""
+    rows, bad = [], 0
+    for r in records:
         raw_bsn = r["bsn"]
         bsn = bsn_ok(str(int(raw_bsn)) if isinstance(raw_bsn, (int, float)) else str(raw_bsn or ""))
         aanmeld = _date(r["aanmelddatum"], fmt)
         if bsn is None or aanmeld is None:
-            rows.append(None)
+            bad += 1
             continue
         uitkomst = str(r["uitkomst"] or "").strip(WS)
         if uitkomst and uitkomst not in OUTCOMES:
             uitkomst = "onbekend"
-        rows.append({"partner": partner, "person": bsn, "initiatief": str(r["initiatief"]).strip(WS),
+        rows.append({"month": month, "partner": partner, "person": bsn, "initiatief": str(r["initiatief"]).strip(WS),
                      "aanmelddatum": aanmeld, "startdatum": _date(r["startdatum"], fmt),
                      "einddatum": _date(r["einddatum"], fmt), "uitkomst": uitkomst,
                      "uitkomstdatum": _date(r["uitkomstdatum"], fmt)})
-    bad = sum(1 for r in rows if r is None)
-    out = pd.DataFrame([r for r in rows if r is not None])
-    out.attrs["quarantined"] = bad
-    return out
+    return rows, bad
+
+
+def _dates(values: list[str], fmt: str) -> pd.Series:
+    return pd.to_datetime(pd.Series(values, dtype=object).replace("", None), format=fmt)
 
 
 def read_deliveries(raw_dir: Path, choose=newest_partner_files) -> Frames:
     raw_dir = Path(raw_dir)
     months = sorted(p.name for p in raw_dir.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     benefits, brp, kb, formatie, traj = [], [], [], [], []
-    quarantined = {"uitkeringen": 0, "trajecten": 0}
+    quarantined = {"uitkeringen": 0, "trajecten": 0, "uitkeringen_regs": [], "uitkeringen_rows": 0}
     for month in months:
         folder = raw_dir / month
-        u = _csv(folder / "uitkeringen.csv")
-        assert (u["statistiekjaar"].astype(int) * 100 + u["statistiekmaand"].astype(int) == int(month.replace("-", ""))).all()
-        u["person"] = u["bsn"].map(bsn_ok)
-        quarantined["uitkeringen"] += int(u["person"].isna().sum())
-        u = u[u["person"].notna()]
-        benefits.append(pd.DataFrame({
-            "month": month, "reg": u["registratienummer_uitkering"], "code": u["statistiekcode"], "person": u["person"],
-            "leefvorm": u["leefvorm"], "start": pd.to_datetime(u["aanvangsdatum_uitkering"]),
-            "end": pd.to_datetime(u["einddatum_uitkering"].replace("", None)), "reden": u["reden_beeindiging"],
-            "kenmerk": u["kenmerk_statushouder"]}))
-        b = _csv(folder / "brp.csv")
-        b["person"] = b["bsn"].map(bsn_ok)
-        brp.append(pd.DataFrame({"month": month, "person": b["person"], "verblijfstitel": b["verblijfstitel"]}))
-        k = _csv(folder / "klantbeeld.csv")
-        k["person"] = k["bsn"].map(bsn_ok)
-        kb.append(pd.DataFrame({
-            "month": month, "person": k["person"],
-            "assessment": pd.to_datetime(k["assessment_datum"].replace("", None), format="%d-%m-%Y"),
-            "pva": pd.to_datetime(k["plan_van_aanpak_datum"].replace("", None), format="%d-%m-%Y"),
-            "afstand": k["afstand_arbeidsmarkt"],
-            "contact": pd.to_datetime(k["laatste_contact_datum"].replace("", None), format="%d-%m-%Y")}))
-        f = _csv(folder / "formatie.csv")
-        formatie.append(pd.DataFrame({"month": f["maand"], "team": f["team"], "km": f["klantmanager_id"],
-                                      "fte": f["fte"].str.replace(",", ".").astype(float)}))
+        for r in _csv(folder / "uitkeringen.csv"):
+            assert f"{int(r['statistiekjaar']):04d}-{int(r['statistiekmaand']):02d}" == month
+            quarantined["uitkeringen_rows"] += 1
+            person = bsn_ok(r["bsn"])
+            if person is None:
+                quarantined["uitkeringen"] += 1
+                quarantined["uitkeringen_regs"].append(r["registratienummer_uitkering"])
+                continue
+            benefits.append((month, r["registratienummer_uitkering"], r["statistiekcode"], person, r["leefvorm"],
+                             r["aanvangsdatum_uitkering"], r["einddatum_uitkering"], r["reden_beeindiging"],
+                             r["kenmerk_statushouder"], r["geslacht"], r["klantmanager_id"]))
+        for r in _csv(folder / "brp.csv"):
+            brp.append((month, bsn_ok(r["bsn"]), r["verblijfstitel"], r["nationaliteit"], r["geslacht"],
+                        r["datum_ingang_verblijfstitel"], r["datum_vestiging_gemeente"]))
+        for r in _csv(folder / "klantbeeld.csv"):
+            kb.append((month, bsn_ok(r["bsn"]), r["assessment_datum"], r["plan_van_aanpak_datum"],
+                       r["afstand_arbeidsmarkt"], r["laatste_contact_datum"]))
+        for r in _csv(folder / "formatie.csv"):
+            formatie.append((r["maand"], r["team"], r["klantmanager_id"], float(r["fte"].replace(",", "."))))
         for partner, path in sorted(choose(folder).items()):
-            t = _read_partner(path, partner)
-            quarantined["trajecten"] += t.attrs.get("quarantined", 0)
-            if len(t):
-                t["month"] = month
-                traj.append(t)
-    return Frames(months, pd.concat(benefits, ignore_index=True), pd.concat(brp, ignore_index=True),
-                  pd.concat(kb, ignore_index=True), pd.concat(formatie, ignore_index=True),
-                  pd.concat(traj, ignore_index=True), quarantined)
+            rows, bad = _read_partner(path, partner, month)
+            quarantined["trajecten"] += bad
+            traj.extend(rows)
+    b = pd.DataFrame(benefits, columns=["month", "reg", "code", "person", "leefvorm", "start", "end", "reden",
+                                        "kenmerk", "geslacht", "km"])
+    b["start"] = pd.to_datetime(b["start"], format="%Y-%m-%d")
+    b["end"] = pd.to_datetime(b["end"].replace("", None), format="%Y-%m-%d")
+    k = pd.DataFrame(kb, columns=["month", "person", "assessment", "pva", "afstand", "contact"])
+    for c in ("assessment", "pva", "contact"):
+        k[c] = pd.to_datetime(k[c].replace("", None), format="%d-%m-%Y")
+    return Frames(
+        months, b,
+        pd.DataFrame(brp, columns=["month", "person", "verblijfstitel", "nationaliteit", "geslacht",
+                                   "datum_ingang_verblijfstitel", "datum_vestiging_gemeente"]),
+        k, pd.DataFrame(formatie, columns=["month", "team", "km", "fte"]),
+        pd.DataFrame(traj, columns=["month", "partner", "person", "initiatief", "aanmelddatum", "startdatum",
+                                    "einddatum", "uitkomst", "uitkomstdatum"]),
+        quarantined)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,9 +32,9 @@ def test_haarlem_marker_states_what_the_files_give(haarlem_demo, haarlem_frames)
     assert memo_figures(haarlem_frames) == marker["figures"]
 
 
-def test_small_scale_gives_the_figures_its_marker_states(small_demo):
+def test_small_scale_gives_the_figures_its_marker_states(small_demo, small_frames):
     """At scale 0.1 every count is the memo's, scaled and rounded: the same construction."""
-    frames = read_deliveries(small_demo[0])
+    frames = small_frames
     marker = json.loads((small_demo[0] / ".statmon-demo").read_text(encoding="utf-8"))
     assert memo_figures(frames) == marker["figures"]
 

@@ -14,8 +14,8 @@ def _snapshot(root):
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_same_seed_gives_byte_identical_files_and_mtimes(tmp_path, small_demo):
-    again = tmp_path / "again"
+def test_same_seed_gives_byte_identical_files_and_mtimes(workdir, small_demo):
+    again = workdir / "again"
     generate(again, scale=0.1, seed=42)
     first, second = _snapshot(small_demo[0]), _snapshot(again)
     assert first.keys() == second.keys()
@@ -23,15 +23,15 @@ def test_same_seed_gives_byte_identical_files_and_mtimes(tmp_path, small_demo):
     assert differing == []
 
 
-def test_another_seed_gives_other_data(tmp_path, small_demo):
-    other = tmp_path / "other"
+def test_another_seed_gives_other_data(workdir, small_demo):
+    other = workdir / "other"
     generate(other, scale=0.1, seed=43, start="2018-05", end="2018-05")
     assert (other / "2018-05" / "uitkeringen.csv").read_bytes() != (small_demo[0] / "2018-05" / "uitkeringen.csv").read_bytes()
 
 
-def test_a_shorter_range_writes_the_same_months(tmp_path, small_demo):
+def test_a_shorter_range_writes_the_same_months(workdir, small_demo):
     """The world does not depend on the range written: --from/--to cut the same data."""
-    part = tmp_path / "part"
+    part = workdir / "part"
     generate(part, scale=0.1, seed=42, start="2017-11", end="2018-01")
     assert sorted(p.name for p in part.iterdir() if p.is_dir()) == ["2017-11", "2017-12", "2018-01"]
     for month in ("2017-11", "2017-12", "2018-01"):
@@ -55,14 +55,14 @@ def test_marker_and_summary(small_demo):
 
 
 @pytest.mark.parametrize("kwargs", [dict(start="2013-12"), dict(start="2018-05", end="2018-04"), dict(scale=0)])
-def test_rejects_impossible_arguments(tmp_path, kwargs):
+def test_rejects_impossible_arguments(workdir, kwargs):
     with pytest.raises(ValueError):
-        generate(tmp_path / "x", **kwargs)
+        generate(workdir / "x", **kwargs)
 
 
-def test_beyond_the_memo_the_world_goes_on(tmp_path):
+def test_beyond_the_memo_the_world_goes_on(workdir):
     """--to after 2018-05: later months exist, and 2018-05 still holds the calibrated caseload."""
-    out = tmp_path / "later"
+    out = workdir / "later"
     generate(out, scale=0.1, seed=42, start="2018-05", end="2018-08")
     assert (out / "2018-08" / "uitkeringen.csv").exists()
     marker = json.loads((out / ".statmon-demo").read_text(encoding="utf-8"))
