@@ -35,8 +35,16 @@ CREATE TABLE IF NOT EXISTS landing.gx_validation_results (
 """
 
 
+REQUIRED_TABLES = ("deliveries", "dq_waivers", "expectation_results", "check_results", "gx_validation_results")
+
+
 def ensure_quality_tables(con) -> None:
-    """Create the landing schema (idempotent DDL of landing.sql) and the quality tables."""
+    """Create the landing schema (idempotent DDL of landing.sql) and the quality tables, unless
+    they exist (then nothing is executed, so read-only connections work too)."""
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'landing'").fetchall()}
+    if all(table in present for table in REQUIRED_TABLES):
+        return
     con.execute(LANDING_DDL_FILE.read_text())
     con.execute(QUALITY_DDL)
 

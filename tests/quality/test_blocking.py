@@ -129,3 +129,18 @@ def test_waiver_with_the_key_the_worklist_shows_applies_in_every_month(con):
     assert next(o for o in rerun if o.rule == "row_count_vs_previous_month").metadata["waived"]
     con.execute("UPDATE landing.dq_waivers SET valid_until = ?", [YESTERDAY])
     assert blocking_months(con) == ["2018-02", "2018-03"]
+
+
+def test_blocking_reads_through_a_read_only_connection(con):
+    import duckdb
+
+    land_months(con, ["2018-01"])
+    add_delivery(con, "2018-02", "uitkeringen", status="failed", message="unreadable")
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    con.close()
+    reader = duckdb.connect(path, read_only=True)
+    try:
+        assert blocking_months(reader) == ["2018-02"]
+        assert publishable_through(reader) == "2018-01"
+    finally:
+        reader.close()
