@@ -100,31 +100,14 @@ def _parameter_names(value: Any) -> list[str]:
 
 
 def suite_parameters(suite_dict: dict[str, Any], kind: str, month: str) -> dict[str, Any]:
-    """Values for the suite's {"$PARAMETER": name} placeholders for one delivery month.
-    Ingestion's own resolver (orchestration.sources.rules.expectation_parameters) is used when
-    it exists, so GX and the SQL split read the same values; otherwise: codes_<seed> = the seed's
-    codes, delivery_year / delivery_month_number = the month's year and month number as text."""
-    names = {name for e in suite_dict["expectations"] for name in _parameter_names(e["kwargs"])}
-    if not names:
+    """Values for the suite's {"$PARAMETER": name} placeholders for one delivery month, from
+    ingestion's own resolver, so that GX and the SQL split read the same values (code lists from
+    the seeds, the folder's year and month)."""
+    if not any(_parameter_names(e["kwargs"]) for e in suite_dict["expectations"]):
         return {}
-    try:
-        from orchestration.sources.rules import expectation_parameters  # type: ignore[attr-defined]
-    except ImportError:
-        expectation_parameters = None
-    if expectation_parameters is not None:
-        return expectation_parameters(kind, month)
-    year, month_number = int(month[:4]), int(month[5:7])
-    values: dict[str, Any] = {}
-    for name in names:
-        if name.startswith("codes_"):
-            values[name] = read_codes(name.removeprefix("codes_"))
-        elif name == "delivery_year":
-            values[name] = [str(year)]
-        elif name == "delivery_month_number":
-            values[name] = [str(month_number), f"{month_number:02d}"]
-        else:
-            raise ValueError(f"suite {suite_dict['name']}: no value for parameter {name!r}")
-    return values
+    from orchestration.sources.rules import expectation_parameters
+
+    return expectation_parameters(kind, month)
 
 
 # ---------------------------------------------------------------------------- validation
