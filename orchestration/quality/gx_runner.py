@@ -143,6 +143,19 @@ def _column_of(kwargs: dict[str, Any]) -> str | None:
     return None
 
 
+def mask_bsn_like(value: Any) -> Any:
+    """The value with every text of 8 or 9 digits (what a BSN looks like) masked to its last 3
+    digits, in nested lists and dicts too: GX keeps example values in its results, and no table
+    a steward reads may hold a BSN, not even a rejected one."""
+    if isinstance(value, str):
+        return "******" + value[-3:] if value.isdigit() and 8 <= len(value) <= 9 else value
+    if isinstance(value, list):
+        return [mask_bsn_like(item) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_bsn_like(item) for key, item in value.items()}
+    return value
+
+
 def _example(value: Any, column: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "(empty)"
@@ -226,7 +239,7 @@ def store_results(con, validation_result, outcomes: list[ExpectationOutcome], so
         )
         con.execute(
             "INSERT INTO landing.gx_validation_results VALUES (?, ?, ?, ?, ?)",
-            [first_day, source, suite_name, json.dumps(validation_result.to_json_dict(), default=str), now],
+            [first_day, source, suite_name, json.dumps(mask_bsn_like(validation_result.to_json_dict()), default=str), now],
         )
         con.execute("COMMIT")
     except Exception:

@@ -175,6 +175,22 @@ def test_results_are_stored_once_per_expectation_and_replaced(ingested):
     assert con.execute("SELECT count(*) FROM landing.gx_validation_results").fetchone()[0] == 1
 
 
+def test_no_bsn_like_value_in_stored_gx_results(con, tmp_path):
+    """GX keeps example values; a 9-digit value (say a BSN typed into another column) is masked."""
+    con.execute("CREATE SCHEMA parsed")
+    con.execute("""CREATE TABLE parsed.klantbeeld AS SELECT DATE '2018-05-01' AS delivery_month, 'klantbeeld' AS source,
+                   i::INTEGER AS row_number, CASE WHEN i = 2 THEN '123456782' ELSE 'werk' END AS advies_route
+                   FROM range(1, 4) t(i)""")
+    suite = tmp_path / "klantbeeld.json"
+    suite.write_text(json.dumps({"name": "t", "expectations": [
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "advies_route", "value_set": ["werk"]},
+         "meta": {"rule": "unknown_code"}}]}))
+    (outcome,) = validate_parsed_batch(con, "klantbeeld", ["2018-05"], suite_path=suite)
+    assert outcome.unexpected_count == 1 and "******782" in outcome.detail
+    stored = con.execute("SELECT result_json FROM landing.gx_validation_results").fetchone()[0]
+    assert "123456782" not in stored and "******782" in stored
+
+
 def test_months_outside_the_request_are_not_validated(ingested):
     assert validate_parsed_batch(ingested, "uitkeringen", ["2018-04"]) == []
     assert validate_parsed_batch(ingested, "brp", ["2018-05"]) == []  # nothing parsed for brp
