@@ -15,7 +15,7 @@ import numpy as np
 
 from . import constants as C
 from .bsn import mistype
-from .dates import NONE, day_of, month_first_day, month_last_day, month_no, months_of_days
+from .dates import NONE, day_of, to_date, month_first_day, month_last_day, month_no, months_of_days
 from .population import (KIND_SH_TITLE, KIND_OTHER, KENMERK_J, KIND_SH_REGISTERED, I, O, P,
                          NAT, PARTNER_FIRST_MONTH, Builder, _rng, n_scaled)
 
@@ -93,7 +93,8 @@ class Planner:
         a, z = day_of(first), day_of(last)
         return a + int(self.rng.integers(0, z - a + 1))
 
-    def pick(self, day: int, *, extra=None, allow_special=False, prefer=None, until: int | None = None) -> int:
+    def pick(self, day: int, *, extra=None, allow_special=False, prefer=None, until: int | None = None,
+             optional: bool = False) -> int:
         """One statushouder on bijstand on `day` (and on `until`, if given), not reserved, not yet
         special, meeting `extra` (a mask or a function of the person). Rejection sampling keeps this
         fast at scale 100; an exhaustive pass decides when candidates are rare."""
@@ -117,7 +118,10 @@ class Planner:
                 return p
         cand = [int(p) for p in self.sh_idx if ok(int(p))]
         if not cand:
-            raise RuntimeError(f"no statushouder left to pick on day {day}")
+            if optional:
+                return -1
+            raise ValueError(f"scale {self.s} is too small to place the memo's trajectories "
+                             f"(no statushouder left on {to_date(day)}); use a scale of 0.1 or more")
         return int(self.rng.choice(cand))
 
     def add(self, partner: str, init: str, person: int, aanmeld: int, start=NONE, end=NONE,
@@ -506,7 +510,9 @@ class Planner:
             plan += [(partner, init, "2018-01-08", "2018-04-30")] * self.n(in2018)
         for partner, init, first, last in plan:
             aanmeld = self.day_between(first, last)
-            p = self.pick(aanmeld)
+            p = self.pick(aanmeld, optional=first < "2017")
+            if p < 0:
+                continue
             start = aanmeld + int(self.rng.integers(7, 40))
             outcomes, end = self._legacy_outcomes(aanmeld, start, allow_stage=False)
             lag = int(self.rng.random() < 0.3)  # reported the month after registration

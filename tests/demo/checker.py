@@ -259,6 +259,15 @@ def trajectory_states(fr: Frames, as_of: str, sh: set[str]) -> pd.DataFrame:
     return state.reset_index()
 
 
+def _where(df: pd.DataFrame, col: str, first: str, last: str) -> pd.DataFrame:
+    """Rows whose date column lies in [first, last]."""
+    return df.loc[[_between(d, first, last) for d in df[col]]] if len(df) else df
+
+
+def _count(df: pd.DataFrame, col: str, first: str, last: str) -> int:
+    return len(_where(df, col, first, last))
+
+
 def _between(d, first: str, last: str) -> bool:
     return d is not None and not pd.isna(d) and dt.date.fromisoformat(first) <= d <= dt.date.fromisoformat(last)
 
@@ -303,17 +312,17 @@ def memo_figures(fr: Frames, as_of: str = "2018-05") -> dict[str, float]:
     by = {code: st[st["initiatief"] == code] for code in st["initiatief"].unique()}
     empty = st.iloc[0:0]
     get = lambda code: by.get(code, empty)  # noqa: E731
-    in_2017 = lambda df: df[df["aanmelddatum"].map(lambda d: _between(d, "2017-01-01", "2017-12-31"))]  # noqa: E731
+    in_2017 = lambda df: _where(df, "aanmelddatum", "2017-01-01", "2017-12-31")  # noqa: E731
     advies = get("ADVIES_ONDERWIJS")
     uaf = get("UAF")
     first_advies = advies.groupby("person")["aanmelddatum"].min()
-    uaf_after = uaf[uaf.apply(lambda r: r["person"] in first_advies.index
-                              and first_advies[r["person"]] < r["aanmelddatum"], axis=1)] if len(uaf) else uaf
+    uaf_after = uaf.loc[[p in first_advies.index and first_advies[p] < d
+                         for p, d in zip(uaf["person"], uaf["aanmelddatum"])]] if len(uaf) else uaf
     timnit = get("TIMNIT")
     vip_sb = pd.concat([get("VIP"), get("STARTBAAN")])
     persons_outcome = lambda df, code: df.loc[df["uitkomst"] == code, "person"].nunique()  # noqa: E731
     hbo_years = [d.year for e in uaf["ever"] for code, d in e.items() if code == "OPLEIDING_HBO_WO"]
-    startbaan_jan = get("STARTBAAN")[get("STARTBAAN")["startdatum"].map(lambda d: _between(d, "2018-01-01", "2018-01-31"))]
+    startbaan_jan = _where(get("STARTBAAN"), "startdatum", "2018-01-01", "2018-01-31")
     assert set(startbaan_jan["person"]) <= set(get("VIP")["person"]), "a Startbaan of someone without VIP"
     team = fr.formatie[(fr.formatie["month"] == "2017-07") & (fr.formatie["team"] == "statushouders")]
     werk_partners = st[st["initiatief"].isin(["AGROS", "PASMATCH", "AAN_DE_SLAG"])]
@@ -330,7 +339,7 @@ def memo_figures(fr: Frames, as_of: str = "2018-05") -> dict[str, float]:
         "uitstroom_studie_2018": ended("studie", "2018-01", as_of),
         "aangemeld_reintegratiepartners": len(set(werk_partners["person"]) & caseload),
         "onvoldoende_in_beeld": len(not_in_view(fr, as_of, sh, st)),
-        "advies_onderwijs": int(advies["aanmelddatum"].map(lambda d: _between(d, "2017-05-01", "2018-05-31")).sum()),
+        "advies_onderwijs": _count(advies, "aanmelddatum", "2017-05-01", "2018-05-31"),
         "aanmelding_uaf": len(uaf_after),
         "toeleiden_werk": len(in_2017(get("AGROS"))) + len(in_2017(get("PASMATCH"))) + len(get("AAN_DE_SLAG")),
         "aanmelding_agros": len(in_2017(get("AGROS"))),
@@ -342,16 +351,16 @@ def memo_figures(fr: Frames, as_of: str = "2018-05") -> dict[str, float]:
         "timnit_voorgesteld": int((timnit["uitkomst"] == "VOORGESTELD").sum()),
         "timnit_on_hold": int((timnit["uitkomst"] == "ON_HOLD").sum()),
         "timnit_lopend": int((timnit["uitkomst"] == "LOPEND").sum()),
-        "vip": int(get("VIP")["startdatum"].map(lambda d: _between(d, "2017-09-01", "2017-09-30")).sum()),
+        "vip": _count(get("VIP"), "startdatum", "2017-09-01", "2017-09-30"),
         "vip_startbaan": len(startbaan_jan),
         "vip_werk": persons_outcome(vip_sb, "WERK"),
         "vip_stage": persons_outcome(vip_sb, "STAGE"),
         "vip_bbl": persons_outcome(vip_sb, "BBL"),
         "leerwerkstage": len(get("LEERWERKSTAGE")),
-        "assessment": int(get("ASSESSMENT")["startdatum"].map(lambda d: _between(d, "2018-01-01", "2018-05-31")).sum()),
-        "sur_atelier": int(get("SUR_ATELIER")["aanmelddatum"].map(lambda d: _between(d, "2017-07-01", "2017-09-30")).sum()),
-        "voorschakel_nova": int(get("VOORSCHAKEL")["startdatum"].map(lambda d: _between(d, "1900-01-01", "2018-05-31")).sum()),
-        "voorschakel_zorg": int(get("VOORSCHAKEL_ZORG")["startdatum"].map(lambda d: _between(d, "1900-01-01", "2018-05-31")).sum()),
+        "assessment": _count(get("ASSESSMENT"), "startdatum", "2018-01-01", "2018-05-31"),
+        "sur_atelier": _count(get("SUR_ATELIER"), "aanmelddatum", "2017-07-01", "2017-09-30"),
+        "voorschakel_nova": _count(get("VOORSCHAKEL"), "startdatum", "1900-01-01", "2018-05-31"),
+        "voorschakel_zorg": _count(get("VOORSCHAKEL_ZORG"), "startdatum", "1900-01-01", "2018-05-31"),
         "start_hbo_wo": len(hbo_years),
         "start_hbo_wo_2016": hbo_years.count(2016),
         "start_hbo_wo_2017": hbo_years.count(2017),

@@ -45,3 +45,14 @@ def test_reading_the_superseded_partner_file_would_break_a_figure(small_demo):
     marker = json.loads((small_demo[0] / ".statmon-demo").read_text(encoding="utf-8"))
     frames = read_deliveries(small_demo[0], choose=oldest_partner_files)
     assert memo_figures(frames)["werk_stageplaatsen"] == marker["figures"]["werk_stageplaatsen"] + 1
+
+
+def test_figures_hold_by_construction_for_another_seed_and_scale(workdir):
+    """Not a lucky seed: another seed at another scale gives exactly the figures its marker states."""
+    from orchestration.demo import generate
+
+    out = workdir / "seed7"
+    generate(out, scale=0.2, seed=7)
+    marker = json.loads((out / ".statmon-demo").read_text(encoding="utf-8"))
+    assert memo_figures(read_deliveries(out)) == marker["figures"]
+    assert marker["figures"]["statushouders_in_bijstand"] == round(778 * 0.2)
