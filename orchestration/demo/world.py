@@ -103,9 +103,9 @@ def _caseworkers(world: World) -> None:
                 members.append(team_ids[i])
         world.caseworkers[m] = rows
         world.team_by_month[m] = members
-    may17 = month_no("2017-07")
-    team_fte = sum(f for t, _, f in world.caseworkers[may17] if t == "statushouders") / 100
-    world.truth["caseload_per_klantmanager"] = round(caseload[may17] / team_fte, 2)
+    july17 = month_no("2017-07")
+    team_fte = sum(f for t, _, f in world.caseworkers[july17] if t == "statushouders") / 100
+    world.truth["caseload_per_klantmanager"] = round(caseload[july17] / team_fte, 2)
 
 
 def _planned_figures(world: World) -> None:
