@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import sys
@@ -17,6 +18,13 @@ def _month(value: str) -> str:
     if not MONTH_RE.match(value):
         raise argparse.ArgumentTypeError(f"not a month: {value!r} (expected YYYY-MM)")
     return value
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (expected YYYY-MM-DD)") from None
 
 
 def _add_paths(parser: argparse.ArgumentParser, raw: bool = False, warehouse: bool = False, out: str | None = None):
@@ -48,9 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     dq.add_argument("--month", type=_month)
     dq.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
 
+    figures = sub.add_parser("figures", help="the memo's figures beside the pipeline's (exit 1 when one does not hold)")
+    _add_paths(figures, warehouse=True)
+    figures.add_argument("--format", choices=("table", "markdown"), default="table")
+
     report = sub.add_parser("report", help="the council report (Dutch HTML) from the published marts")
     _add_paths(report, warehouse=True, out=str(config.reports_dir()))
     report.add_argument("--month", type=_month, help="default: the last published month")
+
+    retention = sub.add_parser(
+        "retention",
+        help="bewaartermijn: delete month folders older than N years from raw/ and everything derived from them",
+        description="The only command that deletes from raw/. Removes raw/<YYYY-MM>/ folders of months before "
+        "the month of (today - N years), their rows in the warehouse (schemas landing and parsed), logs each folder "
+        "and table to stdout and landing.retention_log, then rebuilds the dbt models in full and republishes.",
+    )
+    _add_paths(retention, raw=True, warehouse=True)
+    retention.add_argument("--keep-years", type=int, required=True, help="retention period in years")
+    retention.add_argument("--today", type=_date, help="the date to count from (YYYY-MM-DD; default: today)")
+    retention.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    retention.add_argument("--no-rebuild", action="store_true", help="skip the dbt full refresh and republication")
     return parser
 
 
@@ -81,6 +106,18 @@ def main(argv: list[str] | None = None) -> int:
         result = write_worklist(args.warehouse, args.month, args.format, args.out)
         print(result)
         return 0
+    if args.command == "figures":
+        import duckdb
+
+        from orchestration.figures import compute_figures, format_table
+
+        con = duckdb.connect(str(args.warehouse), read_only=True)
+        try:
+            figures = compute_figures(con)
+        finally:
+            con.close()
+        print(format_table(figures, markdown=args.format == "markdown"))
+        return 0 if all(f.holds for f in figures) else 1
     if args.command == "report":
         from orchestration.report import build_report
 
@@ -90,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(build_report(published, args.month, args.out))
         return 0
+    if args.command == "retention":
+        from orchestration.retention import run_retention
+
+        return run_retention(args.raw_dir, args.warehouse, args.keep_years, args.today,
+                             dry_run=args.dry_run, rebuild=not args.no_rebuild)
     return 2
 
 

@@ -2,12 +2,10 @@
 the schedule and the sensor all start this job."""
 import dagster as dg
 
-from orchestration.partitions import monthly_partitions
 
 monthly_refresh_job = dg.define_asset_job(
     name="monthly_refresh",
     selection=dg.AssetSelection.all(),
-    partitions_def=monthly_partitions,
     executor_def=dg.in_process_executor,
     description="Ingest the month(s) of the run, build and test the dbt models once, publish, report.",
 )

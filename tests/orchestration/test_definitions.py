@@ -1,0 +1,45 @@
+"""The code location loads and holds the graph the README describes."""
+import dagster as dg
+
+from orchestration.definitions import defs
+from orchestration.partitions import months_of_run, run_tags_for_months
+
+
+def test_graph_has_landing_dbt_and_publication_assets():
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    for kind in ("uitkeringen", "brp", "klantbeeld", "formatie", "trajecten"):
+        assert f"landing/{kind}" in keys
+    for mart in ("caseload_monthly", "outflow_monthly", "initiative_outcomes", "initiative_flows", "cohort_progress",
+                 "cohort_progress_settlement", "participation_by_gender", "dq_issues"):
+        assert f"marts/{mart}" in keys
+    assert {"publication", "council_report"} <= keys
+
+
+def test_landing_assets_are_monthly_and_backfill_in_one_run():
+    graph = defs.resolve_asset_graph()
+    node = graph.get(dg.AssetKey(["landing", "uitkeringen"]))
+    assert node.partitions_def.get_first_partition_key() == "2014-01"
+    assert node.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_dbt_tests_are_asset_checks_and_landing_has_gx_checks():
+    check_keys = {f"{k.asset_key.to_user_string()}:{k.name}" for k in defs.resolve_asset_graph().asset_check_keys}
+    assert "landing/uitkeringen:row_rules" in check_keys
+    assert "landing/uitkeringen:delivery" in check_keys
+    # dbt tests on the marts, e.g. the not-null tests of the contract's keys
+    assert any(k.startswith("marts/caseload_monthly:") for k in check_keys)
+
+
+def test_schedule_and_sensor_start_the_monthly_job():
+    schedule = defs.resolve_schedule_def("monthly_refresh_schedule")
+    assert schedule.job_name == "monthly_refresh"
+    assert schedule.cron_schedule == "0 6 10 * *"
+    sensor = defs.resolve_sensor_def("raw_delivery_sensor")
+    assert sensor.job_name == "monthly_refresh"
+
+
+def test_run_tags_cover_a_range_of_months():
+    tags = run_tags_for_months(["2017-11", "2018-02"])
+    assert months_of_run(tags) == ["2017-11", "2017-12", "2018-01", "2018-02"]
+    assert months_of_run(run_tags_for_months(["2018-05"])) == ["2018-05"]
+    assert months_of_run({}) == []
