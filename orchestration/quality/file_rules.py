@@ -4,7 +4,9 @@ Run with GX (suites in expectations/file_rules/<kind>.json, on a DataFrame of th
 - row_count_vs_previous_month: expect_table_row_count_to_be_between with bounds
   ceil(previous/2) .. 2*previous from the previous delivered month of the same source
   (`error` for uitkeringen, `warn` for the others; no previous month = no bounds);
-- benefit_id_not_unique: expect_column_values_to_be_unique(registratienummer_uitkering) per month;
+- benefit_key_not_unique: expect_compound_columns_to_be_unique(registratienummer_uitkering,
+  person_id) per month (a couple's benefit has one row per partner under one id, so the id alone
+  is not a key of the delivery);
 - trajectory_key_not_unique: expect_compound_columns_to_be_unique(partner, person_id, initiatief,
   aanmelddatum) per delivery.
 Computed in DuckDB SQL, because no standard expectation fits:

@@ -51,14 +51,16 @@ def test_row_count_of_other_sources_is_a_warning(con, kind):
     assert by_rule(run_file_rules(con, kind, ["2018-05"]), "row_count_vs_previous_month").passed
 
 
-def test_benefit_id_unique_per_month(con):
-    add_benefits(con, "2018-03", range(20), duplicate_ids=3)
-    add_benefits(con, "2018-04", range(20))  # the same ids in another month are fine
+def test_benefit_and_person_unique_per_month(con):
+    add_benefits(con, "2018-03", range(20), duplicate_ids=3)  # 3 couples: one benefit id, two persons
+    add_benefits(con, "2018-04", range(20))
+    con.execute("""INSERT INTO landing.uitkeringen SELECT * REPLACE (row_number + 100 AS row_number)
+                   FROM landing.uitkeringen WHERE delivery_month = DATE '2018-04-01' AND row_number <= 3""")
     outcomes = run_file_rules(con, "uitkeringen", ["2018-03", "2018-04"])
-    bad = by_rule(outcomes, "benefit_id_not_unique", "2018-03")
+    assert by_rule(outcomes, "benefit_key_not_unique", "2018-03").passed
+    bad = by_rule(outcomes, "benefit_key_not_unique", "2018-04")
     assert not bad.passed and bad.severity == "warn"
-    assert bad.metadata["unexpected_count"] == 6  # GX counts every row of a duplicated id: 3 pairs
-    assert by_rule(outcomes, "benefit_id_not_unique", "2018-04").passed
+    assert bad.metadata["unexpected_count"] == 6  # GX counts every row of a duplicated key: 3 pairs
 
 
 def test_trajectory_key_unique_per_delivery(con):
@@ -124,7 +126,7 @@ def test_outcomes_are_stored_and_replaced(con):
         "SELECT rule, severity, passed, record_key, metadata FROM landing.check_results ORDER BY rule"
     ).fetchall()
     assert [(r[0], r[2]) for r in rows] == [
-        ("benefit_id_not_unique", True),
+        ("benefit_key_not_unique", True),
         ("benefits_delivery_unusable", True),
         ("row_count_vs_previous_month", False),
     ]
@@ -132,7 +134,7 @@ def test_outcomes_are_stored_and_replaced(con):
     gx_rows = con.execute(
         "SELECT suite_name, rule, success FROM landing.expectation_results ORDER BY rule"
     ).fetchall()
-    assert gx_rows == [("file_rules.uitkeringen", "benefit_id_not_unique", True),
+    assert gx_rows == [("file_rules.uitkeringen", "benefit_key_not_unique", True),
                        ("file_rules.uitkeringen", "row_count_vs_previous_month", False)]
 
 
