@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import atomic
 from .suppression import apply_suppression, describe_relations, _key_text
-from .tables import PUBLISHED_TABLES, TABLES_BY_NAME, PublishedTable
+from .tables import MART_TABLES, PUBLISHED_TABLES, TABLES_BY_NAME, PublishedTable
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _warehouse(warehouse: Path, con):
 
 def _read_marts(con, through: date | None) -> dict[str, pd.DataFrame]:
     frames = {}
-    for spec in PUBLISHED_TABLES:
+    for spec in MART_TABLES:
         columns = ", ".join(f'"{c.name}"' for c in spec.columns)
         where = "" if through is None else f"WHERE ({spec.period_sql}) <= DATE '{through.isoformat()}'"
         order = ", ".join(f'"{k}"' for k in spec.keys)
@@ -106,6 +106,24 @@ def _read_marts(con, through: date | None) -> dict[str, pd.DataFrame]:
             elif c.sql_type == "DOUBLE":
                 df[c.name] = df[c.name].astype("Float64")
         frames[spec.name] = df
+    return _derive(frames)
+
+
+def _derive(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Add the derived tables (year totals), aggregated from the exact mart frames."""
+    local = duckdb.connect()
+    try:
+        for name, df in frames.items():
+            local.register(name, df)
+        for spec in PUBLISHED_TABLES:
+            if spec.derived_sql is not None:
+                order = ", ".join(f'"{k}"' for k in spec.keys)
+                df = local.execute(f"SELECT * FROM ({spec.derived_sql}) ORDER BY {order}").df()
+                for c in spec.counts:
+                    df[c] = df[c].astype("Int64")
+                frames[spec.name] = df
+    finally:
+        local.close()
     return frames
 
 

@@ -59,6 +59,8 @@ Cell = tuple[str, int, str]  # (table, row position, column)
 # Figures readers look up first: chosen for secondary suppression only when nothing else can.
 HEADLINE_COLUMNS = {
     "caseload_monthly": ("statushouders_on_benefit",),
+    "initiative_flows_yearly": ("trajectories",),
+    "outflow_yearly": ("benefits_ended",),
     "outflow_monthly": ("benefits_ended",),
     "cohort_progress": ("persons",),
     "cohort_progress_settlement": ("persons",),
@@ -84,7 +86,7 @@ class SumOverRows:
     total_filter: tuple[tuple[str, str], ...]  # (key, value) the total row must have
     parts_table: str
     parts_column: str
-    join: tuple[tuple[str, str], ...]  # (total key, parts key)
+    join: tuple[tuple[str, str], ...]  # (total key, parts key); "year(month)" takes the year of a date key
     why: str
 
 
@@ -141,6 +143,12 @@ RELATIONS: tuple = (
     SumOverRows("outflow_monthly", "benefits_ended", (("reason_group", "studie"),), "participation_by_gender",
                 "ended_study", (("month", "month"),),
                 "outflow studie(M) = sum over gender of ended_study(M)"),
+    SumOverRows("initiative_flows_yearly", "trajectories", (), "initiative_flows", "trajectories",
+                (("year", "year(month)"), ("initiative_code", "initiative_code"), ("event", "event")),
+                "initiative_flows_yearly(Y) = sum over months of Y and genders of initiative_flows"),
+    SumOverRows("outflow_yearly", "benefits_ended", (), "outflow_monthly", "benefits_ended",
+                (("year", "year(month)"), ("reason_group", "reason_group")),
+                "outflow_yearly(Y) = sum over months of Y of outflow_monthly"),
     WithinRow("outflow_monthly", "benefits_ended", ("returned_within_6_months",),
               "returned <= ended, treated as equal"),
     WithinRow("initiative_outcomes", "trajectories", ("clients",),
@@ -169,6 +177,17 @@ def describe_relations(relations: Iterable = RELATIONS) -> list[str]:
 Equation = list[tuple[Cell, float]]  # sum of coef * cell = 0
 
 
+def _join_keys(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The frame with columns _key0.. holding the join keys (``year(col)``: the year of a date)."""
+    out = pd.DataFrame(index=df.index)
+    for i, key in enumerate(keys):
+        if key.startswith("year(") and key.endswith(")"):
+            out[f"_key{i}"] = pd.to_datetime(df[key[5:-1]]).dt.year.astype(int)
+        else:
+            out[f"_key{i}"] = df[key]
+    return out
+
+
 def _groups(df: pd.DataFrame, keys) -> dict[tuple, list[int]]:
     """Row labels by key tuple, in the frame's order."""
     out: dict[tuple, list[int]] = defaultdict(list)
@@ -193,8 +212,7 @@ def _equations(frames: dict[str, pd.DataFrame], relations: Iterable) -> list[Equ
         elif isinstance(rel, SumOverRows) and rel.total_table in frames and rel.parts_table in frames:
             totals, parts = frames[rel.total_table], frames[rel.parts_table]
             total_keys = [t for t, _ in rel.join]
-            part_keys = [p for _, p in rel.join]
-            groups = _groups(parts, part_keys)
+            groups = _groups(_join_keys(parts, [p for _, p in rel.join]), [f"_key{i}" for i in range(len(rel.join))])
             for row in totals.index:
                 if any(totals.at[row, k] != v for k, v in rel.total_filter):
                     continue

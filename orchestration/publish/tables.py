@@ -30,6 +30,9 @@ class PublishedTable:
     # covers rows with period <= through_month, and revisions are compared within the months
     # both publications cover.
     period_sql: str
+    # Derived tables are not marts: the publisher aggregates them from the (exact) marts it read,
+    # before suppression, with this SQL over the mart frames (see core._derive).
+    derived_sql: str | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -143,6 +146,41 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "month",
     ),
 )
+
+# Year totals, so that period figures (the memo's "aangemeld in 2017", outflow per year) are
+# published as one cell each instead of as a sum of many small, mostly suppressed monthly cells.
+# The current year runs up to the last published month. Tied to the monthly cells by
+# suppression relations (suppression.py), so no monthly cell can be recovered from them.
+DERIVED_TABLES: tuple[PublishedTable, ...] = (
+    PublishedTable(
+        "initiative_flows_yearly",
+        _cols(
+            ("year", "INTEGER", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("event", "VARCHAR", "key"),
+            ("trajectories", "INTEGER", "count"),
+        ),
+        "make_date(year, 12, 1)",
+        derived_sql="""SELECT year(month)::INTEGER AS year, initiative_code, event,
+                              sum(trajectories)::INTEGER AS trajectories
+                       FROM initiative_flows GROUP BY ALL""",
+    ),
+    PublishedTable(
+        "outflow_yearly",
+        _cols(
+            ("year", "INTEGER", "key"),
+            ("reason_group", "VARCHAR", "key"),
+            ("benefits_ended", "INTEGER", "count"),
+        ),
+        "make_date(year, 12, 1)",
+        derived_sql="""SELECT year(month)::INTEGER AS year, reason_group,
+                              sum(benefits_ended)::INTEGER AS benefits_ended
+                       FROM outflow_monthly GROUP BY ALL""",
+    ),
+)
+
+PUBLISHED_TABLES = PUBLISHED_TABLES + DERIVED_TABLES
+MART_TABLES = tuple(t for t in PUBLISHED_TABLES if t.derived_sql is None)
 
 TABLES_BY_NAME = {t.name: t for t in PUBLISHED_TABLES}
 

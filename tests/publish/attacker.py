@@ -16,6 +16,8 @@ KEYS = {
     "initiative_outcomes": ["as_of_month", "initiative_code", "outcome_code"],
     "cohort_progress": ["cohort_year", "months_since_permit"],
     "cohort_progress_settlement": ["cohort_year", "months_since_permit"],
+    "initiative_flows_yearly": ["year", "initiative_code", "event"],
+    "outflow_yearly": ["year", "reason_group"],
 }
 
 
@@ -44,7 +46,7 @@ class Published:
         return [c for c, v in self.cells.items() if v == "hidden"]
 
 
-def identities(pub: Published, kinds=("row", "tables", "months", "cohort")) -> list[dict]:
+def identities(pub: Published, kinds=("row", "tables", "months", "cohort", "years")) -> list[dict]:
     """Linear identities sum(coef * cell) = 0 a reader can assume (households 'anders' = 0)."""
     eqs = []
     t = pub.tables
@@ -77,6 +79,18 @@ def identities(pub: Published, kinds=("row", "tables", "months", "cohort")) -> l
                         ("caseload_monthly", (prev,), "statushouders_on_benefit"): -1,
                         ("caseload_monthly", (m,), "new_on_benefit"): -1,
                         ("caseload_monthly", (m,), "left_benefit"): 1})
+    if "years" in kinds:  # year totals = sums of the monthly cells
+        for total_table, parts_table, keys, column in (
+                ("initiative_flows_yearly", "initiative_flows", ["initiative_code", "event"], "trajectories"),
+                ("outflow_yearly", "outflow_monthly", ["reason_group"], "benefits_ended")):
+            parts = defaultdict(list)
+            for row in t[parts_table].to_dict("records"):
+                parts[(pd.Timestamp(row["month"]).year, *[row[k] for k in keys])].append(
+                    (parts_table, tuple(_k(row[k]) for k in KEYS[parts_table]), column))
+            for row in t[total_table].to_dict("records"):
+                key = (int(row["year"]), *[row[k] for k in keys])
+                eqs.append({(total_table, tuple(_k(row[k]) for k in KEYS[total_table]), column): 1,
+                            **{cell: -1 for cell in parts[key]}})
     if "cohort" in kinds:
         for name in ("cohort_progress", "cohort_progress_settlement"):
             for _, g in t[name].groupby("cohort_year"):
