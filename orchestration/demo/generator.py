@@ -13,9 +13,9 @@ import numpy as np
 
 from . import constants as C
 from .bsn import mistype, text9
-from .dates import NONE, iso, month_first_day, month_last_day, month_no, month_text, months_of_days, ymd_compact
-from .population import (AFSTANDEN, INITIATIVES, KENMERK_J, KENMERK_N, KIND_OTHER, NATIONALITIES, OUTCOMES,
-                         PARTNER_FIRST_MONTH, PARTNERS, REDENEN, ROUTES, STATISTIEKCODES, TITLES, World)
+from .dates import NONE, dmy, iso, month_first_day, month_last_day, month_no, month_text, months_of_days, ymd_compact
+from .population import (AFSTANDEN, INITIATIVES, KIND_OTHER, NATIONALITIES, OUTCOMES,
+                         P, PARTNER_FIRST_MONTH, PARTNERS, REDENEN, ROUTES, STATISTIEKCODES, TITLES, World)
 from .world import build_world
 from .writers import PARTNER_DIALECTS, PASMATCH_REMARKS, set_mtime, write_csv, write_partner
 
@@ -53,7 +53,7 @@ def generate(out: Path, scale: float = 1.0, seed: int = 42, start: str = "2014-0
         files += f
         size += b
     marker = {
-        "generator": "statmon demo-data", "version": C.GENERATOR_VERSION, "seed": seed, "scale": scale,
+        "generator": "statmon demo-data", "version": C.GENERATOR_VERSION, "seed": seed, "scale": float(scale),
         "from": start, "to": end,
         "calibrated": first <= month_no("2014-01") and last >= month_no(C.CALIBRATION_MONTH),
         "figures": world.figures,
@@ -198,14 +198,9 @@ def _klantbeeld(world: World, persons: np.ndarray, km: np.ndarray, folder: Path,
     interval = per["contact_interval"][persons].astype(np.int64)
     last = start + np.maximum(until - start, 0) // interval * interval
     last = np.where(start > d1, NONE, last)
-    columns = [bsn_text, km, _dmy(assessment), _dmy(pva), route.astype(object),
-               np.array(AFSTANDEN, dtype=object)[per["afstand"][persons]], _dmy(last)]
+    columns = [bsn_text, km, dmy(assessment), dmy(pva), route.astype(object),
+               np.array(AFSTANDEN, dtype=object)[per["afstand"][persons]], dmy(last)]
     return write_csv(folder / "klantbeeld.csv", KLANTBEELD_HEADER, columns)
-
-
-def _dmy(days: np.ndarray) -> np.ndarray:
-    from .dates import dmy
-    return dmy(days)
 
 
 def _formatie(world: World, m: int, folder: Path) -> int:
@@ -224,17 +219,14 @@ def _partner(world: World, partner: str, m: int, folder: Path, d1: int) -> tuple
     if C.MISSING_PARTNER_DELIVERY == {"partner": partner, "month": month}:
         return 0, 0
     tr = world.trajectories.cols
-    from .population import P
     end_month = np.where(tr["end"] == NONE, np.int64(NONE), months_of_days(tr["end"]))
     keep = ((tr["partner"] == P[partner]) & (tr["visible"] <= m)
             & ((tr["end"] == NONE) | (end_month >= m - C.SNAPSHOT_KEEP_ENDED_MONTHS)))
     idx = np.flatnonzero(keep)
     rows = _trajectory_state(world, idx, d1)
-    if partner == "pasmatch":
-        rng = _rng(world, "pasmatch", m)
+    if partner == "pasmatch":  # a remark per trajectory, fixed by the trajectory itself
         rows["opmerking"] = np.array(PASMATCH_REMARKS, dtype=object)[
             (tr["aanmeld"][idx] + tr["bsn"][idx]) % len(PASMATCH_REMARKS)]
-        del rng
     dialect = PARTNER_DIALECTS[partner]
     path = folder / dialect.file
     if C.REDELIVERY == {"partner": partner, "month": month} and world.redelivery_row >= 0:

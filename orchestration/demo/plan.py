@@ -16,7 +16,7 @@ import numpy as np
 from . import constants as C
 from .bsn import mistype
 from .dates import NONE, day_of, to_date, month_first_day, month_last_day, month_no, months_of_days
-from .population import (KIND_SH_TITLE, KIND_OTHER, KENMERK_J, KIND_SH_REGISTERED, I, O, P,
+from .population import (KIND_SH_TITLE, KIND_OTHER, I, O, P,
                          NAT, PARTNER_FIRST_MONTH, Builder, _rng, n_scaled)
 
 WORK, EDUCATION = 1, 2  # klantbeeld advies_route index: werk, onderwijs

@@ -138,7 +138,7 @@ class Builder:
         u = rng.random(n)
         work = u < 0.35
         study = (u >= 0.35) & (u < 0.38)
-        other_codes, other_p = zip(*C.OTHER_REASONS) if False else zip(*OTHER_REASONS)
+        other_codes, other_p = zip(*OTHER_REASONS)
         reden = np.array([R[c] for c in other_codes])[rng.choice(len(other_codes), n, p=other_p)]
         reden = np.where(work, np.where(rng.random(n) < 0.9, R["11"], R["13"]), reden)
         reden = np.where(study, R["01"], reden)
@@ -331,10 +331,10 @@ class Builder:
         return day, reason
 
     def build_statushouders(self) -> None:
-        rng = _rng(self.seed, "statushouders")
+        """Arrivals per permit cohort; each year draws from its own stream."""
         last_year = 1970 + self.horizon // 12
         for year in range(2014, last_year + 1):
-            yr = np.random.default_rng([self.seed, zlib.crc32(f"cohort{year}".encode())])
+            yr = _rng(self.seed, f"cohort{year}")
             permits = C.NATIONAL_ASYLUM_PERMITS.get(year, C.NATIONAL_ASYLUM_PERMITS_LATER)
             target = permits / 1000 * C.SH_ADULTS_PER_1000_PERMITS * self.scale
             if year == 2018:
@@ -351,7 +351,6 @@ class Builder:
                     continue
                 exit_day, reason = self._generic_exit(yr, start, kind == 0)
                 self._sh_unit(yr, year, permit, settle, start, kind, exit_day, reason)
-        del rng
 
     # ------------------------------------------------------------------ the memo's outflow
     def plan_work_and_study_endings(self) -> None:
@@ -451,7 +450,7 @@ class Builder:
         ds, df = target_single - single, target_family - family
         if ds < 0 or df < 0:
             raise RuntimeError(f"calibration: cannot trim to {target_single}/{target_family}")
-        d0, d1 = month_first_day(may), month_last_day(may)
+        d1 = month_last_day(may)
         kinds = [0] * ds + [2] * (df // 2) + [1] * (df % 2)
         for kind in kinds:
             start = day_of("2018-01-02") + int(rng.integers(0, d1 - 10 - day_of("2018-01-02")))
@@ -462,7 +461,6 @@ class Builder:
             self._sh_unit(rng, cohort, permit, settle, start, kind, exit_day, _pick(rng, OTHER_REASONS))
         single, family, _ = self._may_households(may)
         assert (single, family) == (target_single, target_family), (single, family)
-        del d0
 
     def _may_households(self, may: int):
         sp = self.spells.freeze()
