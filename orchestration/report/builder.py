@@ -118,9 +118,43 @@ class Published:
         return self.sum("initiative_outcomes", column, lambda d: d.initiative_code.isin(initiatives)
                         & (d.as_of_month == as_of) & (d.outcome_code.isin(outcomes) if outcomes else True))
 
+    @property
+    def last_month(self) -> date:
+        return pd.Timestamp(self.log.iloc[-1].months_to).date()
+
+    def _by_year(self, yearly: str, monthly, mask_yearly, first_year: int, month: date) -> Figure:
+        """A figure over January of ``first_year`` up to ``month`` from the published year totals
+        (one cell per year, so far less is hidden than in a sum of monthly cells). The total of
+        ``month``'s own year covers it only when ``month`` is December or the last published month;
+        otherwise that year is summed from its months."""
+        out = ZERO
+        for year in range(first_year, month.year + 1):
+            if year < month.year or month.month == 12 or month == self.last_month:
+                out = out + self.sum(yearly, _count_column(yearly), lambda d, y=year: (d.year == y) & mask_yearly(d))
+            else:
+                out = out + monthly(date(year, 1, 1), month)
+        return out
+
+    def period_flows(self, initiatives, event: str, first_year: int, month: date) -> Figure:
+        """Trajectories of the initiatives with this event from January of first_year up to month."""
+        initiatives = [initiatives] if isinstance(initiatives, str) else list(initiatives)
+        return self._by_year("initiative_flows_yearly", lambda a, b: self.flows(initiatives, event, a, b),
+                             lambda d: d.initiative_code.isin(initiatives) & (d.event == event), first_year, month)
+
+    def period_outflow(self, group: str, first_year: int, month: date) -> Figure:
+        return self._by_year("outflow_yearly", lambda a, b: self.outflow(group, a, b),
+                             lambda d: d.reason_group == group, first_year, month)
+
+    def first_year(self) -> int:
+        return min(m.year for m in self.t["caseload_monthly"].month)
+
     def outflow(self, group: str, start: date, end: date) -> Figure:
         return self.sum("outflow_monthly", "benefits_ended",
                         lambda d: (d.reason_group == group) & (d.month >= start) & (d.month <= end))
+
+
+def _count_column(table: str) -> str:
+    return {"initiative_flows_yearly": "trajectories", "outflow_yearly": "benefits_ended"}[table]
 
 
 def _codes(name: str, key: str = "code") -> dict[str, dict]:
@@ -143,7 +177,8 @@ def _summary(p: Published, month: date, period_start: date) -> Section:
         s.intro.append(f"Voor {month_name(month)} is geen uitkeringsbestand gepubliceerd.")
         return s
     r = row.iloc[0]
-    werk, studie = p.outflow("werk", period_start, month), p.outflow("studie", period_start, month)
+    werk = p.period_outflow("werk", period_start.year, month)
+    studie = p.period_outflow("studie", period_start.year, month)
     s.blocks.append(Table(
         f"Kerncijfers statushouders in de bijstand, {month_name(month)}",
         ["Kerncijfer", "Aantal"],
@@ -173,18 +208,18 @@ def _summary(p: Published, month: date, period_start: date) -> Section:
 
 def _initiatives(p: Published, month: date, period_start: date) -> Section:
     year_start = date(month.year, 1, 1)
-    twelve_back = _add_months(month, -12)
     per = f"{month_name(period_start)} t/m {month_name(month)}"
     s = Section("initiatieven", "Initiatieven en resultaten",
                 [f"De drie tabellen van de informatienota, berekend uit de gepubliceerde cijfers. "
                  f"Periode: {per}; 'stand' is de stand eind {month_name(month)}. Een traject telt mee "
                  "als de klant statushouder is. Iemand kan meer dan één traject volgen (duale trajecten)."])
-    agros = p.flows("AGROS", "registered", period_start, month)
-    pasmatch = p.flows("PASMATCH", "registered", period_start, month)
+    y0 = period_start.year
+    agros = p.period_flows("AGROS", "registered", y0, month)
+    pasmatch = p.period_flows("PASMATCH", "registered", y0, month)
     aandeslag = p.stock("AAN_DE_SLAG", month)
     basis = [
-        ["Adviesgesprekken Adviesteam Onderwijs", p.flows("ADVIES_ONDERWIJS", "registered", twelve_back, month),
-         f"aangemeld {month_name(twelve_back)} t/m {month_name(month)}"],
+        ["Adviesgesprekken Adviesteam Onderwijs", p.period_flows("ADVIES_ONDERWIJS", "registered", y0, month),
+         f"aangemeld {per}"],
         ["waarvan aanmeldingen UAF", p.stock("UAF", month), "UAF-trajecten, stand"],
         ["Toeleiden naar werk", agros + pasmatch + aandeslag, "Agros + Pasmatch + Aan de slag"],
         ["waarvan aanmeldingen Agros", agros, f"aangemeld {per}"],
@@ -193,27 +228,32 @@ def _initiatives(p: Published, month: date, period_start: date) -> Section:
     ]
     aanvullend = [
         ["Timnit programma", p.stock("TIMNIT", month), "stand"],
-        ["Aanmeldingen VIP-traject", p.flows("VIP", "started", period_start, month), f"gestart {per}"],
+        ["Aanmeldingen VIP-traject", p.period_flows("VIP", "started", y0, month), f"gestart {per}"],
         ["Pilot leer/werkstage", p.stock("LEERWERKSTAGE", month), "stand"],
-        ["Deelnemers assessment", p.flows("ASSESSMENT", "started", year_start, month),
+        ["Deelnemers assessment", p.period_flows("ASSESSMENT", "started", month.year, month),
          f"gestart {month_name(year_start)} t/m {month_name(month)}"],
-        ["Deelnemers project Sür Atelier", p.flows("SUR_ATELIER", "registered", period_start, month),
+        ["Deelnemers project Sür Atelier", p.period_flows("SUR_ATELIER", "registered", y0, month),
          f"aangemeld {per}"],
     ]
+    first = p.first_year()
+    hbo_by_year = [(y, p.period_flows("UAF", "outcome:OPLEIDING_HBO_WO", y, date(y, 12, 1) if y < month.year
+                                      else month)) for y in range(first, month.year + 1)]
+    hbo_years = ", ".join(f"{y}: {figure_text(f)}" for y, f in hbo_by_year if not (f.exact and f.value == 0))
     all_codes = list(_codes("initiatieven"))
     resultaten = [
-        ["Deelnemers voorschakeltraject Nova", p.flows("VOORSCHAKEL", "started", None, month), "gestart t/m nu"],
-        ["Deelnemers voorschakeltraject Zorg", p.flows("VOORSCHAKEL_ZORG", "started", None, month), "gestart t/m nu"],
-        ["Start opleiding hbo/universiteit", p.flows("UAF", "outcome:OPLEIDING_HBO_WO", None, month),
-         "UAF-trajecten met die uitkomst, t/m nu"],
-        ["Werk- en stageplaatsen", p.flows(all_codes, "outcome:STAGE", None, month, "clients"),
-         "klanten met uitkomst stage, per initiatief opgeteld"],
-        ["Start bbl-opleiding", p.flows(all_codes, "outcome:BBL", None, month, "clients"),
-         "klanten met uitkomst bbl, per initiatief opgeteld"],
-        ["Uitkering beëindigd i.v.m. werk", p.outflow("werk", period_start, month), f"beëindigd {per}"],
-        ["Uitkering beëindigd i.v.m. studie", p.outflow("studie", period_start, month), f"beëindigd {per}"],
+        ["Deelnemers voorschakeltraject Nova", p.period_flows("VOORSCHAKEL", "started", first, month),
+         f"gestart t/m {month_name(month)}"],
+        ["Deelnemers voorschakeltraject Zorg", p.period_flows("VOORSCHAKEL_ZORG", "started", first, month),
+         f"gestart t/m {month_name(month)}"],
+        ["Start opleiding hbo/universiteit", p.period_flows("UAF", "outcome:OPLEIDING_HBO_WO", first, month),
+         "UAF-trajecten met die uitkomst" + (f" ({hbo_years})" if hbo_years else "")],
+        ["Werk- en stageplaatsen", p.period_flows(all_codes, "outcome:STAGE", first, month),
+         "trajecten met uitkomst stage, alle initiatieven"],
+        ["Start bbl-opleiding", p.period_flows(all_codes, "outcome:BBL", first, month),
+         "trajecten met uitkomst bbl, alle initiatieven"],
+        ["Uitkering beëindigd i.v.m. werk", p.period_outflow("werk", y0, month), f"beëindigd {per}"],
+        ["Uitkering beëindigd i.v.m. studie", p.period_outflow("studie", y0, month), f"beëindigd {per}"],
     ]
-    s.blocks.append(_outcome_matrix(p, month))
     for caption, rows in ((f"Initiatieven {period_start.year} en/of {month.year} (basis)", basis),
                           (f"Initiatieven {period_start.year} en/of {month.year} (aanvullend)", aanvullend),
                           (f"Resultaten {period_start.year} en/of {month.year}", resultaten)):
@@ -260,7 +300,7 @@ def _outflow(p: Published, month: date, period_start: date) -> Section:
     for y in years:
         end = min(month, date(y, 12, 1))
         label = str(y) if end.month == 12 else f"{y} (t/m {month_name(end)})"
-        year_rows.append([label, p.outflow("werk", date(y, 1, 1), end), p.outflow("studie", date(y, 1, 1), end)])
+        year_rows.append([label, p.period_outflow("werk", y, end), p.period_outflow("studie", y, end)])
     s.blocks.append(Table("Uitstroom naar werk en studie per jaar", ["Jaar", "Werk", "Studie"], year_rows))
     return s
 
