@@ -156,3 +156,21 @@ def test_colours_have_enough_contrast(report):
     text_colours = re.findall(r"--(?:text|muted|accent): (#[0-9a-f]{6})", css)
     assert len(text_colours) == 3 and all(_contrast(c) >= 4.5 for c in text_colours)  # WCAG 1.4.3 text
     assert all(_contrast(c) >= 3 for c in charts.COLOURS + [charts.GRID])  # WCAG 1.4.11 graphics
+
+
+def test_period_figures_use_the_year_totals(report, published_file):
+    """The memo's period figures come from the published year totals (one cell per year), so they
+    are exact where those cells are; a hidden year makes the figure a lower bound."""
+    html = report.read_text(encoding="utf-8")
+    con = duckdb.connect(str(published_file), read_only=True)
+    try:
+        rows = con.execute("SELECT year, benefits_ended, benefits_ended_suppressed FROM outflow_yearly "
+                           "WHERE reason_group = 'werk' AND year IN (2017, 2018)").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 2
+    visible = sum(v for _, v, hidden in rows if not hidden)
+    expected = (SUPPRESSED_MARK if not visible else f"≥ {number(visible)}") if any(h for *_, h in rows) \
+        else number(visible)
+    cell = re.search(r"Uitkering beëindigd i\.v\.m\. werk</th><td class=\"num\">(.*?)</td>", html).group(1)
+    assert re.sub(r"<[^>]+>", "", cell) == expected
