@@ -87,44 +87,59 @@ registration_conflict as (
         and b.statushouder_flag = 'N'
 ),
 
+-- one issue per benefit (a household benefit lists both partners: the first person stands for it)
 end_reason_missing as (
     select
         'benefit_end_reason_missing' as rule_id,
         'warn' as severity,
-        b.source,
-        'registratienummer_uitkering=' || b.benefit_id || '; person_id=' || b.person_id as record_key,
-        b.person_id,
+        'uitkeringen' as source,
+        'registratienummer_uitkering=' || b.benefit_id || '; person_id=' || min(b.person_id) as record_key,
+        min(b.person_id) as person_id,
         b.benefit_id,
         b.month as seen_month,
-        bl.last_month as record_latest_month,
-        'einddatum_uitkering ' || cast(b.benefit_end_date as {{ dbt.type_string() }})
+        max(bl.last_month) as record_latest_month,
+        'einddatum_uitkering ' || cast(max(b.benefit_end_date) as {{ dbt.type_string() }})
             || ' is set but reden_beeindiging is empty: the ending counts as overig until a reason is given.' as detail,
-        b.source_file,
-        b.source_row
+        min(b.source_file) as source_file,
+        min(b.source_row) as source_row
     from {{ ref('stg_uitkeringen__benefits') }} as b
     inner join benefit_last_month as bl on bl.benefit_id = b.benefit_id
     where b.benefit_end_date is not null
         and b.end_reason_code is null
+    group by b.benefit_id, b.month
 ),
 
 -- a running spell (no einddatum) absent from the next benefits delivery: every delivery from
 -- then on until it appears again is an occurrence
+spell_months as (
+    select
+        benefit_id,
+        benefit_start_date,
+        month,
+        min(person_id) as person_id,
+        {{ dbt.bool_or('benefit_end_date is not null') }} as has_end_date,
+        min(source_file) as source_file,
+        min(source_row) as source_row
+    from {{ ref('stg_uitkeringen__benefits') }}
+    group by benefit_id, benefit_start_date, month
+),
+
 spell_deliveries as (
     select
-        b.*,
-        lead(b.month) over (
-            partition by b.benefit_id, b.benefit_start_date order by b.month
+        sm.*,
+        lead(sm.month) over (
+            partition by sm.benefit_id, sm.benefit_start_date order by sm.month
         ) as next_month_with_spell,
         rm.next_benefits_month
-    from {{ ref('stg_uitkeringen__benefits') }} as b
-    inner join {{ ref('int_reporting_months') }} as rm on rm.month = b.month
+    from spell_months as sm
+    inner join {{ ref('int_reporting_months') }} as rm on rm.month = sm.month
 ),
 
 benefit_vanished as (
     select
         'benefit_vanished' as rule_id,
         'warn' as severity,
-        sd.source,
+        'uitkeringen' as source,
         'registratienummer_uitkering=' || sd.benefit_id || '; person_id=' || sd.person_id as record_key,
         sd.person_id,
         sd.benefit_id,
@@ -141,7 +156,7 @@ benefit_vanished as (
         and rm.month >= sd.next_benefits_month
         and (sd.next_month_with_spell is null or rm.month < sd.next_month_with_spell)
     cross join benefits_delivered as ll
-    where sd.benefit_end_date is null
+    where not sd.has_end_date
         and sd.next_benefits_month is not null
         and (sd.next_month_with_spell is null or sd.next_month_with_spell > sd.next_benefits_month)
 ),

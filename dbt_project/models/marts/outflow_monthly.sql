@@ -1,13 +1,22 @@
 -- Statushouder bijstand benefits (statistiekcode 01) ended per month and reason group, and how
--- many of their persons were on benefit again within 6 months (mart contract: outflow_monthly).
-with endings as (
-    select sp.spell_id, sp.person_id, sp.ended_month, sp.end_reason_group
+-- many of them had their person on benefit again within 6 months (mart contract:
+-- outflow_monthly). Benefits are counted by spell (registratienummer_uitkering + start), once
+-- also when a household benefit lists two partners; it is a statushouder benefit when any of
+-- its persons is a statushouder.
+with ended_spell_persons as (
+    select sp.spell_id, sp.person_id, sp.ended_month, sp.end_reason_group, s.is_statushouder
     from {{ ref('int_benefit_spells') }} as sp
-    inner join {{ ref('int_statushouder_status') }} as s
+    left join {{ ref('int_statushouder_status') }} as s
         on s.person_id = sp.person_id
-    where s.is_statushouder
-        and sp.is_general_assistance
+    where sp.is_general_assistance
         and sp.is_ended
+),
+
+endings as (
+    select spell_id, ended_month, end_reason_group
+    from ended_spell_persons
+    group by spell_id, ended_month, end_reason_group
+    having {{ dbt.bool_or('coalesce(is_statushouder, false)') }}
 ),
 
 last_loaded as (
@@ -16,10 +25,10 @@ last_loaded as (
     where has_benefits_delivery
 ),
 
--- on benefit again in one of the 6 months after the month of ending
+-- a person of the benefit on benefit again in one of the 6 months after the month of ending
 returns as (
     select distinct e.spell_id
-    from endings as e
+    from ended_spell_persons as e
     inner join {{ ref('int_person_months') }} as p
         on p.person_id = e.person_id
         and p.month > e.ended_month

@@ -31,13 +31,15 @@ on_benefit as (
     group by month, gender
 ),
 
--- the gender of an ending: the person's gender in the panel that month, else person-level
-endings as (
-    select
+-- statushouder benefits ended in the month by the gender of their statushouder persons (the
+-- person's gender in the panel that month, else person-level); a household benefit of a man and
+-- a woman counts for both genders, once each
+ending_genders as (
+    select distinct
+        sp.spell_id,
         sp.ended_month as month,
         coalesce(p.gender, s.gender) as gender,
-        sum(case when sp.end_reason_group = 'werk' then 1 else 0 end) as ended_work,
-        sum(case when sp.end_reason_group = 'studie' then 1 else 0 end) as ended_study
+        sp.end_reason_group
     from {{ ref('int_benefit_spells') }} as sp
     inner join {{ ref('int_statushouder_status') }} as s
         on s.person_id = sp.person_id
@@ -47,7 +49,16 @@ endings as (
     where s.is_statushouder
         and sp.is_general_assistance
         and sp.is_ended
-    group by sp.ended_month, coalesce(p.gender, s.gender)
+),
+
+endings as (
+    select
+        month,
+        gender,
+        sum(case when end_reason_group = 'werk' then 1 else 0 end) as ended_work,
+        sum(case when end_reason_group = 'studie' then 1 else 0 end) as ended_study
+    from ending_genders
+    group by month, gender
 )
 
 select
