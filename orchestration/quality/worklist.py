@@ -170,12 +170,20 @@ def write_csv(worklist: Worklist, path: Path) -> Path:
     return path
 
 
+# Words shortened (in this order, only as far as needed) to fit Excel's 31-character sheet names.
+SHEET_ABBREVIATIONS = {"statushouder": "statush", "registration": "registr", "inconsistent": "inconsist"}
+
+
 def _sheet_names(names: list[str]) -> dict[str, str]:
     """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
     result: dict[str, str] = {}
     used = {"summary"}
     for name in names:
-        base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
+        base = re.sub(r"[\[\]:*?/\\]", "_", name)
+        for long, short in SHEET_ABBREVIATIONS.items():
+            if len(base) > 31:
+                base = base.replace(long, short)
+        base = base[:31]
         candidate, n = base, 2
         while candidate.lower() in used:
             suffix = f"~{n}"
@@ -189,6 +197,7 @@ def write_xlsx(worklist: Worklist, path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F4E78")
@@ -238,7 +247,7 @@ def write_xlsx(worklist: Worklist, path: Path) -> Path:
     table(summary_sheet, ["rule", "severity", "open", "waived", "resolved", "total", "sheet"], summary_rows)
     for row_index in range(2, len(summary_rows) + 2):  # link each rule to its sheet
         cell = summary_sheet.cell(row=row_index, column=7)
-        cell.hyperlink = f"#'{cell.value}'!A1"
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{cell.value}'!A1")  # a link inside the workbook
         cell.font = Font(color="0563C1", underline="single")
 
     issue_headers = ["status", "source", "record_key", "first_seen_month", "last_seen_month", "severity", "detail",

@@ -44,10 +44,13 @@ def test_xlsx_has_summary_and_a_sheet_per_rule_and_no_formula(warehouse, tmp_pat
     assert book.sheetnames[0] == "summary"
     assert "benefit_end_reason_missing" in book.sheetnames and "quarantine" in book.sheetnames
     assert all(len(name) <= 31 for name in book.sheetnames)
+    assert {"statush_registration_missing", "statush_registration_conflict"} <= set(book.sheetnames)
     assert len(book.sheetnames) == 1 + 4 + 1  # summary, 4 rules, quarantine
     summary = {row[0]: row for row in book["summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["benefit_end_reason_missing"][1:6] == ("warn", 1, 1, 1, 3)  # open, waived, resolved, total
     assert summary["row_count_vs_previous_month"][1] == "error"
+    assert summary["statushouder_registration_conflict"][6] == "statush_registration_conflict"
+    assert book["summary"]["G2"].hyperlink.location == f"'{book['summary']['G2'].value}'!A1"
     assert summary["quarantine: bsn_invalid"][5] == 2
     rule_sheet = book["benefit_end_reason_missing"]
     assert [c.value for c in rule_sheet[1]] == ["status", "source", "record_key", "first_seen_month", "last_seen_month", "severity", "detail"]
