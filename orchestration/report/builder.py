@@ -331,6 +331,7 @@ def _cohorts(p: Published) -> Section:
             work.append([label_y, size] + [(ratio(p.fig(rows[n], "outflow_work"), p.fig(rows[n], "persons")), "%")
                                           if n in rows else "" for n in ns])
         columns = ["Cohort", "Personen"] + [f"{n} mnd" for n in ns]
+        sub.intro.append(_group_2014_2015(p, df))
         series = []
         for y in years[-4:]:
             rows = {int(r.months_since_permit): r for _, r in df[df.cohort_year == y].iterrows()}
@@ -346,6 +347,23 @@ def _cohorts(p: Published) -> Section:
                                 columns, work))
         s.blocks.append(sub)
     return s
+
+
+def _group_2014_2015(p: Published, df: pd.DataFrame) -> str:
+    """One sentence on the 2014/2015 group (the memo could not report on it): both cohorts
+    together, at the longest duration both have reached."""
+    group = df[df.cohort_year.isin([2014, 2015])]
+    shared = sorted(set(group[group.cohort_year == 2014].months_since_permit)
+                    & set(group[group.cohort_year == 2015].months_since_permit))
+    if not shared:
+        return "Voor de groep 2014/2015 zijn nog geen cohortcijfers gepubliceerd."
+    rows = group[group.months_since_permit == shared[-1]]
+    persons = total(p.fig(r, "persons") for _, r in rows.iterrows())
+    on_benefit = total(p.fig(r, "on_benefit") for _, r in rows.iterrows())
+    work = total(p.fig(r, "outflow_work") for _, r in rows.iterrows())
+    return (f"Groep 2014/2015 samen: {figure_text(persons)} statushouders; na {shared[-1]} maanden ontvangt "
+            f"{percent_text(ratio(on_benefit, persons))} van hen bijstand en is {percent_text(ratio(work, persons))} "
+            "uitgestroomd naar werk.")
 
 
 def _women(p: Published, month: date, period_start: date) -> Section:
