@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 RAW_DIR ?= raw
 WAREHOUSE ?= warehouse/monitor.duckdb
 
-.PHONY: env run test demo-data dagster-dev clean
+.PHONY: env run test dagster-dev docs clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -38,6 +38,11 @@ dagster-dev: env
 	mkdir -p warehouse/dagster_home
 	test -f warehouse/dagster_home/dagster.yaml || cp orchestration/dagster.yaml warehouse/dagster_home/
 	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home STATMON_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) STATMON_RAW_DIR=$(CURDIR)/$(RAW_DIR) $(BIN)/dagster dev
+
+## docs: dbt docs (the data dictionary for BI users) into dbt_project/target/index.html
+docs: env
+	cd dbt_project && STATMON_WAREHOUSE=$(abspath $(WAREHOUSE)) ../$(BIN)/dbt docs generate --profiles-dir . --quiet
+	@echo "open dbt_project/target/index.html, or: cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir ."
 
 clean:
 	rm -rf warehouse/*.duckdb* warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs

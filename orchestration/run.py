@@ -111,7 +111,6 @@ def _execute(raw_dir: Path, warehouse: Path, months: list[str]):
 
 def _report(result, warehouse: Path, months: list[str], seconds: float, out) -> int:
     import dagster as dg
-    import duckdb
 
     failed_checks = []
     for event in result.all_events:
@@ -121,24 +120,15 @@ def _report(result, warehouse: Path, months: list[str], seconds: float, out) -> 
                 failed_checks.append((evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.severity.value))
     failed_steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            """
-            select strftime(delivery_month, '%Y-%m') as month,
-                   coalesce(sum(rows_loaded) filter (where status = 'loaded'), 0),
-                   coalesce(sum(rows_quarantined) filter (where status = 'loaded'), 0),
-                   count(*) filter (where status = 'failed'),
-                   coalesce(string_agg(source, ', ' order by source) filter (where status = 'failed'), '')
-            from landing.deliveries
-            where strftime(delivery_month, '%Y-%m') between ? and ?
-            group by 1 order by 1
-            """,
-            [months[0], months[-1]],
-        ).fetchall()
-        issues = _failed_expectations_per_month(con, months)
-    finally:
-        con.close()
+    con = _open_when_free(warehouse)
+    if con is None:
+        print(f"(no per-month summary: {warehouse} is still locked by another process)", file=out)
+        rows, issues = [], {}
+    else:
+        try:
+            rows, issues = _monthly_summary(con, months), _failed_expectations_per_month(con, months)
+        finally:
+            con.close()
 
     print(f"{'month':<8} {'loaded':>9} {'quarantined':>12} {'failed files':>13} {'failed expectations':>20}", file=out)
     for month, loaded, quarantined, files_failed, failed_sources in rows:
@@ -153,6 +143,38 @@ def _report(result, warehouse: Path, months: list[str], seconds: float, out) -> 
     verdict = "ok" if status == 0 else "FAILED (blocking check or step failed)"
     print(f"run {result.run_id[:8]}: {len(months)} month(s) in {seconds:.1f} s: {verdict}", file=out)
     return status
+
+
+def _monthly_summary(con, months: list[str]) -> list[tuple]:
+    """Per month: rows loaded, rows quarantined, files failed and which sources failed."""
+    return con.execute(
+        """
+        select strftime(delivery_month, '%Y-%m') as month,
+               coalesce(sum(rows_loaded) filter (where status = 'loaded'), 0),
+               coalesce(sum(rows_quarantined) filter (where status = 'loaded'), 0),
+               count(*) filter (where status = 'failed'),
+               coalesce(string_agg(source, ', ' order by source) filter (where status = 'failed'), '')
+        from landing.deliveries
+        where strftime(delivery_month, '%Y-%m') between ? and ?
+        group by 1 order by 1
+        """,
+        [months[0], months[-1]],
+    ).fetchall()
+
+
+def _open_when_free(warehouse: Path, seconds: float = 30.0):
+    """Open the warehouse read-only once the run's last writer (a dbt subprocess that outlives a
+    failed step, for example) has let go of it; None when it does not within `seconds`."""
+    import duckdb
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.5)
 
 
 def _failed_expectations_per_month(con, months: list[str]) -> dict[str, int]:
