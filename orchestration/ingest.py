@@ -126,7 +126,9 @@ def _date_sql(t: str, date_format: str) -> str:
                   f"THEN {_iso(f'{EXCEL_EPOCH} + CAST(floor(CAST({t} AS DOUBLE)) AS INTEGER)')} END")
         return (f"coalesce({serial}, {_iso(f'try_strptime({t}, {ISO})')}, "
                 f"{_iso(f'try_strptime({t}, {DUTCH})')}, {t})")
-    fmt = {"YYYY-MM-DD": "%Y-%m-%d", "DD-MM-YYYY": "%d-%m-%Y", "YYYYMMDD": "%Y%m%d"}[date_format]
+    if date_format == "YYYY-MM-DD":
+        return t  # already the canonical form; the rules test that it parses
+    fmt = {"DD-MM-YYYY": "%d-%m-%Y", "YYYYMMDD": "%Y%m%d"}[date_format]
     return f"coalesce({_iso(f'try_strptime({t}, {sql_literal(fmt)})')}, {t})"
 
 

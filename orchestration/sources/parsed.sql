@@ -8,7 +8,8 @@
 -- constants (legacy initiatief), BEFORE the rules' onbekend/NULL replacements:
 --   dates     YYYY-MM-DD when the value parses in the source's dialect (DD-MM-YYYY, Excel serial,
 --             BRP YYYYMMDD with unknown parts imputed: day 00 -> 01, month 00 -> 07, year 0000 -> NULL),
---             otherwise the delivered text (so a rule sees it fail); BRP dates keep `<col>_raw`
+--             otherwise the delivered text (so a rule sees it fail); sources whose dialect is
+--             YYYY-MM-DD keep the delivered text; BRP dates keep `<col>_raw`
 --   numbers   decimal comma turned into a point
 --   integers  leading zeros removed (statistiekmaand '03' -> '3')
 --   maand     YYYY-MM

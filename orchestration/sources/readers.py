@@ -272,8 +272,9 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
             rows_malformed = con.execute(f"SELECT count(*) FROM {malformed_table}").fetchone()[0]
     select = _canonical_select(kind, layout, positions, raw_table)
     if rows_malformed == 0:
+        # a view: renaming the columns of a national-scale file is not worth a copy
         con.execute(
-            f"CREATE TEMP TABLE {raw_table} AS SELECT CAST(rowid + 1 AS INTEGER) AS row_number, {select} "
+            f"CREATE TEMP VIEW {raw_table} AS SELECT CAST(rowid + 1 AS INTEGER) AS row_number, {select} "
             f"FROM {raw_table}_scan"
         )
     else:
@@ -290,7 +291,7 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
             FROM {raw_table}_scan s JOIN free ON free.ordinal = s.rowid + 1
             """
         )
-    con.execute(f"DROP TABLE {raw_table}_scan")
+        con.execute(f"DROP TABLE {raw_table}_scan")
     if rows_malformed:
         notes.append(f"{rows_malformed} malformed row(s) quarantined")
     return RawBatch(raw_table, malformed_table, rows_read, rows_malformed, layout.name, notes)
@@ -395,5 +396,12 @@ def read_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, file
 
 
 def drop_batch(con, batch: RawBatch | None) -> None:
+    """Drop the temporary tables (or view) of a read batch."""
     if batch is not None:
-        con.execute(f"DROP TABLE IF EXISTS {batch.table}; DROP TABLE IF EXISTS {batch.malformed_table}")
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [batch.table]
+        ).fetchone()
+        if kind and kind[0] == "VIEW":
+            con.execute(f"DROP VIEW {batch.table}")
+        con.execute(f"DROP TABLE IF EXISTS {batch.table}; DROP TABLE IF EXISTS {batch.table}_scan; "
+                    f"DROP TABLE IF EXISTS {batch.malformed_table}")
