@@ -118,7 +118,7 @@ def write_delivery(path: Path, entry: dict, legacy: dict | None, rows: list[dict
     path.write_bytes(out.getvalue().encode(encoding))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(delivery())
 def test_any_canonical_table_reads_back_identically_in_every_dialect(case):
     entry, legacy, rows = case
