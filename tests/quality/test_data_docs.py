@@ -27,3 +27,19 @@ def test_data_docs_name_the_suites_of_the_month(con, tmp_path):
     index = build_data_docs(con, "2018-04", tmp_path / "docs")
     pages = list((index.parent / "validations").rglob("*.html"))
     assert [p.name for p in pages] == ["uitkeringen-2018-04.html"]
+
+
+def test_offline_overview_links_to_the_gx_pages(con, tmp_path):
+    add_benefits(con, "2018-04", range(100))
+    add_benefits(con, "2018-05", range(30))
+    run_file_rules(con, "uitkeringen", ["2018-04", "2018-05"])
+    out = tmp_path / "docs"
+    build_data_docs(con, "2018-05", out)
+    overview = (out / "index.html").read_text()
+    assert "<script" not in overview and "delivery month 2018-05" in overview
+    targets = re.findall(r'href="([^"]+)"', overview)
+    assert len(targets) == 2  # GX's index and the one validation page
+    for target in targets:
+        assert (out / target).exists(), target
+    assert re.search(r"<td>uitkeringen</td><td><a [^>]+>file_rules.uitkeringen</a></td><td>failed</td><td>2</td><td>1</td>"
+                     r"<td>row_count_vs_previous_month</td>", overview)
