@@ -18,12 +18,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import logging
 import os
 from pathlib import Path
 
 from orchestration.config import PROJECT_DIR
-from orchestration.quality.tables import ensure_quality_tables
+from orchestration.quality.tables import ensure_quality_tables, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,13 @@ def load_waivers(con, path: Path) -> int:
     else:
         waivers = parse_waivers(path)
     today = dt.date.today()
+    known = known_rules(con)
     for rule_id, record_key, _, _, valid_until in waivers:
         if valid_until < today:
             log.info("waiver for %s / %s expired on %s: the issue counts again", rule_id, record_key, valid_until)
+        if rule_id not in known:
+            log.warning("waiver for %s / %s: no rule %r is known (a typing error?); it waives nothing until "
+                        "such a rule reports this record", rule_id, record_key, rule_id)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM landing.dq_waivers")
@@ -116,6 +121,35 @@ def load_waivers(con, path: Path) -> int:
         con.execute("ROLLBACK")
         raise
     return len(waivers)
+
+
+# The rules of the mart contract (marts.dq_issues) and of the file-level checks.
+CONTRACT_RULES = (
+    "statushouder_registration_missing", "statushouder_registration_conflict", "bsn_invalid",
+    "partner_client_unknown", "trajectory_dates_inconsistent", "benefit_end_reason_missing",
+    "benefit_vanished", "unknown_code", "intake_incomplete", "client_not_in_view",
+)
+
+
+def known_rules(con) -> set[str]:
+    """Every rule id a waiver may name: the mart contract's, every meta.rule of the suites in
+    expectations/ (row and file rules), the SQL file rules, and any rule already reported."""
+    from orchestration.config import EXPECTATIONS_DIR
+    from orchestration.quality.blocking import BENEFITS_DELIVERY_RULE
+
+    rules = set(CONTRACT_RULES) | {BENEFITS_DELIVERY_RULE, "malformed_row"}
+    for path in list(EXPECTATIONS_DIR.glob("*.json")) + list((EXPECTATIONS_DIR / "file_rules").glob("*.json")):
+        try:
+            suite = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        rules |= {(e.get("meta") or {}).get("rule") for e in suite.get("expectations", [])} - {None}
+    for table, column in (("landing.check_results", "rule"), ("landing.expectation_results", "rule"),
+                          ("landing.quarantine", "rule"), ("landing.row_issues", "rule"), ("marts.dq_issues", "rule_id")):
+        schema, name = table.split(".")
+        if table_exists(con, schema, name):
+            rules |= {row[0] for row in con.execute(f"SELECT DISTINCT {column} FROM {table}").fetchall()}
+    return rules
 
 
 # A waiver counts while valid_until >= today. Used by every check that applies waivers.

@@ -68,3 +68,14 @@ def test_repository_file_is_valid_and_path_overridable(con, tmp_path, monkeypatc
     assert load_waivers(con, waivers_path()) == 0
     monkeypatch.setenv("STATMON_WAIVERS", str(tmp_path / "elsewhere.csv"))
     assert waivers_path() == tmp_path / "elsewhere.csv"
+
+
+def test_unknown_rule_is_reported_but_loaded(con, tmp_path, caplog):
+    path = tmp_path / "w.csv"
+    path.write_text(HEADER + "benefit_end_reason_mising,UK-1,typo,me,2030-01-01\n"
+                    "row_count_vs_previous_month,uitkeringen 2018-05,real drop,me,2030-01-01\n"
+                    "required_date_invalid,2018-05/uitkeringen.csv row 3,known,me,2030-01-01\n")
+    with caplog.at_level("WARNING", logger="orchestration.quality.waivers"):
+        assert load_waivers(con, path) == 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "'benefit_end_reason_mising'" in warnings[0]
