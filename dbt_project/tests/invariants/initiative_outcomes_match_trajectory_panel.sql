@@ -1,3 +1,5 @@
+-- dagster-dbt: report this test as an asset check of initiative_outcomes
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'initiative_outcomes'}}}) }}
 -- Mart invariant (error): per month, the trajectories of initiative_outcomes are exactly the
 -- statushouder trajectories existing as of that month (nothing lost or counted twice).
 with panel as (

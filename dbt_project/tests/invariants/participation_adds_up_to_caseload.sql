@@ -1,3 +1,5 @@
+-- dagster-dbt: report this test as an asset check of participation_by_gender
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'participation_by_gender'}}}) }}
 -- Mart invariant (error): the gender split adds up to the caseload; its work/study endings per
 -- gender never exceed the outflow, and together cover it (a household benefit of a man and a
 -- woman counts for both genders, so the sum may be larger).
