@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from orchestration.config import LANDING_DDL_FILE
 from orchestration.pseudonym import pseudonymise_many
 from orchestration.sources.readers import DeliveryUnreadable, RawBatch, drop_batch, read_delivery
@@ -355,7 +357,10 @@ def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, mont
             con.execute(f"INSERT INTO landing.row_issues BY NAME {selects}")
         return loaded, quarantined_rows + batch.rows_malformed, with_issues
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {prepared}; DROP TABLE IF EXISTS {checked}; DROP TABLE IF EXISTS {pseudonyms}")
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {prepared}; DROP TABLE IF EXISTS {checked}; DROP TABLE IF EXISTS {pseudonyms}")
+        except duckdb.Error:
+            pass  # the transaction failed: its rollback removes these tables (created inside it)
 
 
 def _delete_version(con, kind: str, source: str, month_date: dt.date) -> None:

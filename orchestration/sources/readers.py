@@ -27,6 +27,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from orchestration.sources.registry import Kind, Layout, Source, normalise_header
 
 CANDIDATE_DELIMITERS = (";", ",", "\t", "|")
@@ -215,7 +217,7 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
         else:  # DuckDB reads UTF-8 only: hand it a decoded copy, never touching raw/
             read_path = Path(tmp) / "decoded.csv"
             read_path.write_text(text, encoding="utf-8", newline="")
-        con.execute(
+        scan = (
             f"""
             CREATE TEMP TABLE {raw_table}_scan AS
             SELECT * FROM read_csv(?, header = false, skip = 1, delim = '{delim}', quote = '"',
@@ -223,9 +225,16 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
                                    strict_mode = true, null_padding = false, parallel = false,
                                    store_rejects = true, rejects_table = '{rejects_table}',
                                    rejects_scan = '{rejects_scan}')
-            """,
-            [str(read_path)],
+            """
         )
+        try:
+            con.execute(scan, [str(read_path)])
+        except duckdb.Error as err:  # what store_rejects cannot catch, e.g. a line over the size limit
+            con.execute(f"DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan}")
+            raise DeliveryUnreadable(
+                f"{file_label}: the file cannot be read as CSV ({str(err).splitlines()[0]}). "
+                f"Expected {source.describe_dialect()}."
+            ) from None
     # Data row numbers. DuckDB keeps the good rows in file order (rowid); a rejected record is
     # reported by its file line, header = line 1. The good rows take the data-row numbers that
     # the rejected records do not use, in order.
@@ -243,9 +252,10 @@ def read_csv_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, 
                    WHEN error_type = 'UNQUOTED VALUE' THEN
                        'a value has an unterminated or misplaced quote (\"); the rest of the file from this row on '
                        || 'could not be split into fields'
-                   ELSE 'row could not be read: ' || error_message
+                   ELSE 'row could not be read: ' || coalesce(error_message, lower(error_type), 'unknown error')
                END AS message
-        FROM (SELECT line, arg_min(error_type, column_idx) AS error_type, arg_min(error_message, column_idx) AS error_message
+        FROM (SELECT line, arg_min(error_type, coalesce(column_idx, 0)) AS error_type,
+                     arg_min(error_message, coalesce(column_idx, 0)) AS error_message
               FROM {rejects_table} GROUP BY line)
         """
     )

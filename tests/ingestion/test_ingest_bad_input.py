@@ -261,3 +261,17 @@ def test_missing_source_is_reported_not_failed(con, tmp_path):
     (result,) = ingest_month(con, raw, "2019-05", "uitkeringen", KEY)
     assert (result.status, result.source_file, result.message) == (
         "missing", None, "no file matching uitkeringen*.csv in 2019-05/")
+
+
+def test_an_overlong_line_is_a_malformed_row(con, tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "2019-05").mkdir(parents=True)
+    (raw / "2019-05" / "trajecten_uaf.csv").write_text(
+        UAF_HEADER + "\n799642630,UAF,2019-05-02,,,,,\n" + "x" * 3_000_000 + ",UAF,2019-05-02,,,,,\n"
+        "578230859,UAF,2019-05-03,,,,,\n", encoding="utf-8")
+    (result,) = by_result(ingest_month(con, raw, "2019-05", "trajecten", KEY), "trajecten_uaf")
+    assert (result.status, result.rows_in, result.rows_loaded, result.rows_quarantined) == ("loaded", 3, 2, 1)
+    assert quarantine(con, "trajecten_uaf") == [
+        (2, None, None, "malformed_row",
+         "row could not be read: Maximum line size of 2000000 bytes exceeded. Actual Size:3000020 bytes.", None)]
+    assert con.execute("SELECT row_number FROM landing.trajecten ORDER BY 1").fetchall() == [(1,), (3,)]

@@ -42,6 +42,9 @@ def test_no_input_bsn_in_any_table(con, raw_dir):
                 if bsn in value:
                     hits.append((schema, table, column, value))
     assert hits == []
+    # the working tables that held BSNs during ingestion are gone
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal").fetchone()[0] == 0
     # and they are really in there as pseudonyms
     assert con.execute("SELECT count(DISTINCT person_id) FROM landing.trajecten").fetchone()[0] == 3
 
