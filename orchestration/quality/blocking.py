@@ -123,7 +123,8 @@ def known_months(con) -> list[str]:
     """Every month from the first to the last delivery month seen (any source), gaps included:
     a month inside the range without any delivery still lacks its benefits delivery."""
     ensure_quality_tables(con)
-    first, last = con.execute("SELECT min(delivery_month), max(delivery_month) FROM landing.deliveries").fetchone()
+    # fetchall, not fetchone: leave no unfinished result on the caller's connection (DuckDB 2.0)
+    ((first, last),) = con.execute("SELECT min(delivery_month), max(delivery_month) FROM landing.deliveries").fetchall()
     if first is None:
         return []
     return [

@@ -37,10 +37,10 @@ def row_count_bounds(con, kind: str, source: str, month: str) -> dict:
             WHERE source = ? AND delivery_month < ?::DATE
             GROUP BY delivery_month ORDER BY delivery_month DESC LIMIT 1""",
         [source, f"{month}-01"],
-    ).fetchone()
-    if previous is None:
+    ).fetchall()
+    if not previous:
         return {"row_count_min": 0, "row_count_max": None, "previous_month": None, "previous_rows": None}
-    previous_month, previous_rows = previous
+    ((previous_month, previous_rows),) = previous
     return {
         "row_count_min": math.ceil(previous_rows / 2),
         "row_count_max": 2 * previous_rows,
@@ -49,25 +49,26 @@ def row_count_bounds(con, kind: str, source: str, month: str) -> dict:
     }
 
 
-def _gx_outcome(expectation_outcome, bounds: dict) -> CheckOutcome:
+def _gx_outcome(expectation_outcome, bounds: dict, rows: int) -> CheckOutcome:
     o = expectation_outcome
     metadata = {
         "record_key": check_record_key(o.source, o.month),
         "issue_key": expectation_record_key(o.source, o.suite_name, o.expectation_type, o.column),
         "expectation_type": o.expectation_type,
         "suite": o.suite_name,
-        "rows": o.element_count,
+        "rows": rows,
         "unexpected_count": o.unexpected_count,
     }
     description = o.detail
     if o.rule == "row_count_vs_previous_month":
         metadata.update({k: bounds[k] for k in ("previous_month", "previous_rows")})
         if bounds["previous_month"] is None:
-            description = f"{o.source} {o.month}: no previous delivery to compare the row count with"
+            description = f"{o.source} {o.month}: {rows} rows landed; no previous delivery to compare with"
         else:
+            verdict = "within" if o.success else ("below half of" if rows < bounds["row_count_min"] else "above double")
             description = (
-                f"{o.source} {o.month}: rows landed against {bounds['previous_rows']} in {bounds['previous_month']} "
-                f"(allowed {bounds['row_count_min']}..{bounds['row_count_max']}): {'ok' if o.success else 'outside'}; {o.detail}"
+                f"{o.source} {o.month}: {rows} rows landed, {verdict} the {bounds['previous_rows']} of "
+                f"{bounds['previous_month']} (allowed {bounds['row_count_min']} to {bounds['row_count_max']})"
             )
     return CheckOutcome(
         rule=o.rule, severity=o.severity, passed=o.success, month=o.month, source=o.source,
@@ -101,7 +102,7 @@ def gx_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
         )
         expectation_outcomes = gx_runner.outcomes_of(result, source, month)
         gx_runner.store_results(con, result, expectation_outcomes, source, month)
-        outcomes.extend(_gx_outcome(o, bounds) for o in expectation_outcomes)
+        outcomes.extend(_gx_outcome(o, bounds, len(dataframe)) for o in expectation_outcomes)
     return outcomes
 
 

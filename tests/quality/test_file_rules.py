@@ -25,7 +25,10 @@ def test_benefits_row_count_against_previous_month_is_an_error(con, rows_now, pa
     assert outcome.severity == "error"
     assert outcome.passed is passed
     assert outcome.metadata["previous_rows"] == 100 and outcome.metadata["previous_month"] == "2018-03"
-    assert outcome.metadata["rows"] == rows_now or outcome.metadata["rows"] is None
+    assert outcome.metadata["rows"] == rows_now
+    verdict = "within" if passed else ("below half of" if rows_now < 100 else "above double")
+    assert outcome.description == (f"uitkeringen 2018-04: {rows_now} rows landed, {verdict} the 100 of 2018-03 "
+                                   "(allowed 50 to 200)")
 
 
 def test_row_count_compares_with_the_previous_delivered_month_not_the_calendar_month(con):
