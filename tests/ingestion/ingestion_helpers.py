@@ -3,15 +3,10 @@ hand-written text files; the .xlsx deliveries are written here with openpyxl bec
 file is not reviewable in git), and writers for every dialect."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import shutil
 from pathlib import Path
 
-import duckdb
-
-from orchestration.ingest import SOURCE_KINDS, ensure_landing_schema, ingest_month
+from orchestration.ingest import SOURCE_KINDS, ingest_month
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY = b"test-pseudonym-key"
@@ -84,14 +79,6 @@ def ingest_all(con, raw_dir: Path, month: str, registry_path: Path | None = None
     for kind in SOURCE_KINDS:
         results += ingest_month(con, raw_dir, month, kind, KEY, registry_path=registry_path)
     return results
-
-
-def write_csv_text(header: list[str], rows: list[list], delimiter: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def by_result(results, source: str):

@@ -5,7 +5,6 @@ with a message a steward can act on. Rows in = rows loaded + rows quarantined, a
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
