@@ -368,18 +368,25 @@ def _delete_version(con, kind: str, source: str, month_date: dt.date) -> None:
         con.execute(f"DELETE FROM {table} WHERE source = ? AND delivery_month = ?", [source, month_date])
 
 
-def _candidates(month_dir: Path, source: Source) -> list[Path]:
+def _candidates(month_dir: Path, source: Source, all_sources: tuple[Source, ...]) -> list[Path]:
+    """The files of `source` in a month folder, newest first (by modification time, then name).
+    A file that several patterns match belongs to the most specific one (the longest pattern):
+    `trajecten_uaf_extra.csv` is partner uaf_extra's, not uaf's."""
     if not month_dir.is_dir():
         return []
-    files = [p for p in month_dir.iterdir()
-             if p.is_file() and not p.name.startswith((".", "~$")) and source.matches(p.name)]
-    # newest by modification time, then by name, first
+    files = []
+    for p in month_dir.iterdir():
+        if not p.is_file() or p.name.startswith((".", "~$")) or not source.matches(p.name):
+            continue
+        owner = max((s for s in all_sources if s.matches(p.name)), key=lambda s: len(s.pattern))
+        if owner.source == source.source:
+            files.append(p)
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
 
 def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
-                   key: bytes, rules_cache: dict) -> list[DeliveryResult]:
-    candidates = _candidates(raw_dir / month, source)
+                   key: bytes, rules_cache: dict, all_sources: tuple[Source, ...]) -> list[DeliveryResult]:
+    candidates = _candidates(raw_dir / month, source, all_sources)
     if not candidates:
         return [DeliveryResult(source.source, None, "missing",
                                message=f"no file matching {source.pattern} in {month}/",
@@ -469,5 +476,6 @@ def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
     results: list[DeliveryResult] = []
     rules_cache: dict = {}
     for source in registry.sources_of(kind):
-        results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, rules_cache)
+        results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, rules_cache,
+                                  registry.sources)
     return results

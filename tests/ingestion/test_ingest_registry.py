@@ -75,3 +75,21 @@ def test_adding_a_partner_is_one_registry_entry(con, tmp_path):
     ).fetchall() == [("taalhuis", pseudonymise("799642630", KEY), "TIMNIT", dt.date(2019, 4, 2), dt.date(2019, 4, 8), "LOPEND")]
     # the shipped registry does not know the partner: its file is simply not picked up
     assert not by_result(ingest_month(con, raw, "2019-04", "trajecten", KEY), "trajecten_taalhuis")
+
+
+def test_a_file_matching_two_patterns_belongs_to_the_most_specific(con, tmp_path):
+    data = yaml.safe_load(REGISTRY_FILE.read_text(encoding="utf-8"))
+    aandeslag = next(s for s in data["sources"] if s.get("partner") == "aandeslag")
+    data["sources"].append({**aandeslag, "partner": "aandeslag_zuid", "pattern": "trajecten_aandeslag_zuid*.csv"})
+    registry_path = tmp_path / "registry.yaml"
+    registry_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    month = tmp_path / "raw" / "2019-04"
+    month.mkdir(parents=True)
+    header = "bsn,initiatief,aanmelddatum,startdatum,einddatum,uitkomst,uitkomstdatum,uren_per_week\n"
+    (month / "trajecten_aandeslag.csv").write_text(header + "799642630,AAN_DE_SLAG,2019-04-01,,,,,\n")
+    (month / "trajecten_aandeslag_zuid.csv").write_text(header + "578230859,AAN_DE_SLAG,2019-04-02,,,,,\n")
+    results = ingest_month(con, tmp_path / "raw", "2019-04", "trajecten", KEY, registry_path=registry_path)
+    assert sorted((r.source, r.source_file, r.status) for r in results if r.status != "missing") == [
+        ("trajecten_aandeslag", "2019-04/trajecten_aandeslag.csv", "loaded"),
+        ("trajecten_aandeslag_zuid", "2019-04/trajecten_aandeslag_zuid.csv", "loaded"),
+    ]
