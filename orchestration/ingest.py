@@ -44,7 +44,7 @@ MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _SPACE_CLASS = r"[\t\n\x0B\f\r \x{A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]"
 TRIM_REGEX = f"^{_SPACE_CLASS}+|{_SPACE_CLASS}+$"
 
-__all__ = ["SOURCE_KINDS", "DeliveryResult", "ensure_landing_schema", "find_months", "ingest_month"]
+__all__ = ["SOURCE_KINDS", "DeliveryResult", "ensure_landing_schema", "find_months", "ingest_month", "unmatched_files"]
 
 
 @dataclass
@@ -460,6 +460,27 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
         return results
     finally:
         drop_batch(con, batch)
+
+
+def unmatched_files(raw_dir: Path, month: str, registry_path: Path | None = None) -> list[str]:
+    """A message for each file in raw_dir/<month>/ that no source of the registry picks up (a
+    misspelt name, a partner's file in the wrong format, a partner not yet in the registry):
+    nothing reads it, so a steward should know. The lead's run summary can print these."""
+    registry = load_registry(registry_path)
+    month_dir = Path(raw_dir) / month
+    if not month_dir.is_dir():
+        return []
+    messages = []
+    for path in sorted(month_dir.iterdir()):
+        if path.name.startswith((".", "~$")):
+            continue
+        if path.is_dir():
+            messages.append(f"{month}/{path.name}/: a folder inside a month folder is not read")
+        elif not any(s.matches(path.name) for s in registry.sources):
+            similar = [s.pattern for s in registry.sources if path.stem.casefold().startswith(s.pattern.split("*")[0].casefold())]
+            hint = f" (the registry expects {', '.join(similar)})" if similar else ""
+            messages.append(f"{month}/{path.name}: matches no source of the registry; not read{hint}")
+    return messages
 
 
 def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,

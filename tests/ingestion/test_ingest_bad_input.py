@@ -274,3 +274,18 @@ def test_an_overlong_line_is_a_malformed_row(con, tmp_path):
         (2, None, None, "malformed_row",
          "row could not be read: Maximum line size of 2000000 bytes exceeded. Actual Size:3000020 bytes.", None)]
     assert con.execute("SELECT row_number FROM landing.trajecten ORDER BY 1").fetchall() == [(1,), (3,)]
+
+
+def test_files_no_source_reads_are_named(raw_dir):
+    from orchestration.ingest import unmatched_files
+
+    month = raw_dir / "2018-03"
+    (month / "trajecten_agros.xlsx").rename(month / "trajecten_agros_maart.csv")
+    (month / "uitkering.csv").write_text("x")
+    (month / "oud").mkdir()
+    assert unmatched_files(raw_dir, "2018-03") == [
+        "2018-03/oud/: a folder inside a month folder is not read",
+        "2018-03/trajecten_agros_maart.csv: matches no source of the registry; not read "
+        "(the registry expects trajecten_agros*.xlsx)",
+        "2018-03/uitkering.csv: matches no source of the registry; not read",
+    ]
