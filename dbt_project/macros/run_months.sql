@@ -34,3 +34,13 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of the month-keyed incremental models: before new rows are appended, remove every
+    month this run rebuilds (from the earliest month of var months on; all months without it),
+    so a month that no longer yields rows cannot leave stale ones behind. -#}
+{% macro delete_rebuilt_months(column) -%}
+    {%- if is_incremental() -%}
+        {%- set from_month = run_from_month() -%}
+    delete from {{ this }}{% if from_month is not none %} where {{ column }} >= {{ from_month }}{% endif %}
+    {%- endif -%}
+{%- endmacro %}

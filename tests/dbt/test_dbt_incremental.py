@@ -64,3 +64,14 @@ def test_incremental_runs_equal_full_build(built_warehouse, tmp_path):
     assert incremental == full
     caseload = {r[0].isoformat(): r for r in full["marts.caseload_monthly"]}
     assert caseload["2018-03-01"][1] == 9 and caseload["2018-04-01"][5] == 2  # p01 out in 03, new in 04
+
+    # the benefits delivery of 2018-06 is withdrawn (other sources of 2018-06 stay): the run for
+    # 2018-06 must leave no stale panel rows of that month behind
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from landing.uitkeringen where delivery_month = date '2018-06-01'")
+    con.close()
+    run_models(warehouse, tmp_path, ["2018-06"])
+    incremental = snapshot(warehouse)
+    assert not [r for r in incremental["intermediate.int_person_months"] if r[0].isoformat() == "2018-06-01"]
+    run_models(warehouse, tmp_path, None)
+    assert incremental == snapshot(warehouse)

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month',
+    incremental_strategy='append',
+    pre_hook="{{ delete_rebuilt_months('month') }}",
     on_schema_change='fail'
 ) }}
 -- The person-month panel the marts aggregate: one row per person on benefit (a row with

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_month',
+    incremental_strategy='append',
+    pre_hook="{{ delete_rebuilt_months('as_of_month') }}",
     on_schema_change='fail'
 ) }}
 -- Each trajectory's state as of each month, across all partners: the state in the latest
