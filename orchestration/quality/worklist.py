@@ -2,7 +2,8 @@
 counts and the rows to fix, from marts.dq_issues and the quarantine.
 
 Reads the warehouse or the published stewards' file (stewards.duckdb: tables dq_issues and
-quarantine in its main schema), opened read-only. Formats:
+quarantine in its main schema), opened read-only; while a run holds the warehouse for writing,
+the stewards' file published beside it is read instead. Formats:
 - table: text for the terminal (the first rows of each rule);
 - csv:   one file, every issue and quarantined row, sorted by rule;
 - xlsx:  a summary sheet and one sheet per rule, plus the quarantine, with filters.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +64,33 @@ def _find_table(con, name: str, preferred_schema: str) -> str | None:
     return f'"{schemas[0]}"."{name}"' if schemas else None
 
 
-def read_worklist(warehouse: Path, month: str | None) -> Worklist:
+def _connect_read_only(warehouse: Path):
+    """A read-only connection to the warehouse; while a run holds it for writing, the published
+    stewards' file beside it (written at the end of every run) is read instead, with a note."""
     import duckdb
 
-    if not Path(warehouse).exists():
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        from orchestration.publish.core import STEWARDS_FILE
+
+        stewards = warehouse.parent / STEWARDS_FILE
+        if stewards.exists() and stewards != warehouse:
+            print(f"note: {warehouse} is being written by a run; reading the published {stewards}", file=sys.stderr)
+            return duckdb.connect(str(stewards), read_only=True)
+        raise WorklistError(
+            f"{warehouse} is being written by a run and no published stewards' file ({stewards}) exists yet: "
+            "try again when the run has finished"
+        ) from error
+
+
+def read_worklist(warehouse: Path, month: str | None) -> Worklist:
+    warehouse = Path(warehouse)
+    if not warehouse.exists():
         raise WorklistError(f"{warehouse} does not exist: give the warehouse or the stewards' file with --warehouse")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = _connect_read_only(warehouse)
     try:
         issues_table = _find_table(con, "dq_issues", "marts")
         if issues_table is None:

@@ -130,3 +130,30 @@ def test_clear_error_without_dq_issues(tmp_path):
         write_worklist(path, None, "table", None)
     with pytest.raises(WorklistError, match="does not exist"):
         write_worklist(tmp_path / "absent.duckdb", None, "table", None)
+
+
+def test_while_a_run_writes_the_warehouse_the_published_stewards_file_is_read(warehouse, tmp_path, capsys):
+    """DuckDB lets one process write a file; a run holds the warehouse, the steward reads the
+    stewards' file published beside it."""
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); print('holding', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "holding"
+        with pytest.raises(WorklistError, match="being written by a run and no published stewards' file"):
+            write_worklist(warehouse, None, "table", None)
+        stewards = warehouse.parent / "stewards.duckdb"
+        con = duckdb.connect(str(stewards))
+        con.execute("""CREATE TABLE dq_issues AS SELECT 'benefit_vanished' rule_id, 'warn' severity, 'uitkeringen' source,
+                       'UK-5' record_key, DATE '2018-05-01' first_seen_month, DATE '2018-05-01' last_seen_month,
+                       'open' status, 'published copy' detail""")
+        con.close()
+        text = write_worklist(warehouse, None, "table", None)
+        assert "published copy" in text and "benefit_end_reason_missing" not in text
+        assert "is being written by a run" in capsys.readouterr().err
+    finally:
+        writer.kill()
+        writer.wait()
