@@ -74,7 +74,7 @@ def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=s
     for message in messages:
         print(f"skipped: {message}", file=sys.stderr)
     if not months:
-        wanted = f"month {month}" if month else "any month folder (YYYY-MM)"
+        wanted = f"folder for month {month}" if month else "month folder (YYYY-MM)"
         print(f"statmon run: {raw_dir} has no {wanted} to process", file=sys.stderr)
         return 2
 
