@@ -55,11 +55,17 @@ def select_months(raw_dir: Path, month: str | None) -> tuple[list[str], list[str
     from orchestration.ingest import find_months
 
     months, messages = find_months(raw_dir)
+    messages = list(messages)
     too_early = [m for m in months if m < config.FIRST_MONTH]
     messages += [f"{raw_dir / m}: before {config.FIRST_MONTH}, the first month the monitor follows; skipped" for m in too_early]
     months = [m for m in months if m >= config.FIRST_MONTH]
     if month:
         months = [m for m in months if m == month]
+    # Files no registry source picks up are never read: say so, a steward may have misspelt one.
+    from orchestration.ingest import unmatched_files
+
+    for m in months:
+        messages += unmatched_files(raw_dir, m)
     return months, messages
 
 
@@ -72,7 +78,7 @@ def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=s
         return 2
     months, messages = select_months(raw_dir, month)
     for message in messages:
-        print(f"skipped: {message}", file=sys.stderr)
+        print(f"not read: {message}", file=sys.stderr)
     if not months:
         wanted = f"folder for month {month}" if month else "month folder (YYYY-MM)"
         print(f"statmon run: {raw_dir} has no {wanted} to process", file=sys.stderr)
