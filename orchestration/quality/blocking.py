@@ -32,9 +32,13 @@ def waiver_keys_of(outcome: CheckOutcome) -> list[str]:
     return [key for key in (record_key_of(outcome), outcome.metadata.get("issue_key")) if key]
 
 
-def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_invariant") -> None:
+def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_invariant", *,
+                         replace_all: bool = False) -> None:
     """Store outcomes in landing.check_results, replacing earlier ones of the same origin, rule,
-    source and month. `passed` is stored as it was before waivers (waivers apply when read)."""
+    source and month; with replace_all, every earlier outcome of `origin` goes first (for checks
+    recomputed over all months in every run, such as the mart invariants after a dbt build: a
+    failure that is gone must stop blocking). `passed` is stored as it was before waivers
+    (waivers apply when read)."""
     ensure_quality_tables(con)
     now = dt.datetime.now()
     rows = [
@@ -48,12 +52,15 @@ def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_
     ]
     con.execute("BEGIN TRANSACTION")
     try:
+        if replace_all:
+            con.execute("DELETE FROM landing.check_results WHERE origin = ?", [origin])
         for row in rows:
             con.execute(
                 "DELETE FROM landing.check_results WHERE origin = ? AND rule = ? AND source = ? AND delivery_month = ?",
                 [origin, row[2], row[1], row[0]],
             )
-        con.executemany("INSERT INTO landing.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if rows:
+            con.executemany("INSERT INTO landing.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -144,3 +144,17 @@ def test_blocking_reads_through_a_read_only_connection(con):
         assert publishable_through(reader) == "2018-01"
     finally:
         reader.close()
+
+
+def test_invariants_recorded_with_replace_all_forget_failures_that_are_gone(con):
+    land_months(con, ["2018-01", "2018-02", "2018-03"])
+    record_check_results(con, [CheckOutcome("caseload_balance", "error", False, "2018-03", "marts", "off by 2")],
+                         replace_all=True)
+    assert blocking_months(con) == ["2018-03"]
+    record_check_results(con, [], origin="mart_invariant", replace_all=True)  # this run: every invariant holds
+    assert blocking_months(con) == []
+    # another origin is untouched
+    add_benefits(con, "2018-04", range(10))
+    run_file_rules(con, "uitkeringen", ["2018-04"])
+    record_check_results(con, [], origin="mart_invariant", replace_all=True)
+    assert blocking_months(con) == ["2018-04"]
