@@ -450,22 +450,25 @@ class Planner:
             self.add("wsp", "LEERWERKSTAGE", p, aanmeld, start, end, outcomes)
 
     def assessment(self) -> None:
-        """Assessment of new statushouders from 2018 on: 31 held in 2018-01..05 (mostly those settled
-        since late 2017), a few registered in May and not yet held. The case system shows the date."""
+        """The assessment of new statushouders from 2018 on (the sluitende aanpak): 31 held in
+        2018-01..05, first for those settled in 2018 (within weeks of settling), then for late-2017
+        settlers; a few registered in May and not yet held. The case system shows the date."""
         per = self.per
         n_total = self.n("assessment")
-        recent = self.sh & (per["settle"] >= day_of("2017-10-01")) & ~per["reserved"]
-        order = np.flatnonzero(recent)
-        order = order[np.argsort(per["settle"][order], kind="stable")]
         done = 0
-        for p in order:
-            if done >= n_total:
-                break
-            start = max(int(per["settle"][p]) + int(self.rng.integers(20, 60)), day_of("2018-01-08"))
-            if start > day_of("2018-05-31") or not self.benefit_on(int(p), start):
-                continue
-            self._assess(int(p), start)
-            done += 1
+        for first, last in (("2018-01-01", "2018-05-31"), ("2017-10-01", "2017-12-31")):
+            settled = self.sh & (per["settle"] >= day_of(first)) & (per["settle"] <= day_of(last)) & ~per["reserved"]
+            order = np.flatnonzero(settled)
+            order = order[np.argsort(per["settle"][order], kind="stable")]
+            for p in order:
+                if done >= n_total:
+                    break
+                start = max(int(per["settle"][p]) + int(self.rng.integers(14, 45)),
+                            self.day_between("2018-01-08", "2018-02-28"))
+                if start > day_of("2018-05-31") or not self.benefit_on(int(p), start):
+                    continue
+                self._assess(int(p), start)
+                done += 1
         while done < n_total:  # the catch-up: older statushouders
             start = self.day_between("2018-01-08", "2018-05-31")
             p = self.pick(start, extra=(per["assessment"] == NONE))
@@ -481,7 +484,7 @@ class Planner:
         aanmeld = start - int(self.rng.integers(7, 21))
         self.add("gemeente", "ASSESSMENT", p, aanmeld, start, start, [(start, "AFGEROND", 0)], empty_lopend=False)
         self.per["assessment"][p] = start
-        self.per["pva"][p] = start + int(self.rng.integers(7, 45))
+        self.per["pva"][p] = start + int(self.rng.integers(7, 30))
 
     def _legacy_outcomes(self, aanmeld: int, start: int, allow_stage: bool):
         u = self.rng.random()

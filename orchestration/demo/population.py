@@ -453,7 +453,9 @@ class Builder:
         d1 = month_last_day(may)
         kinds = [0] * ds + [2] * (df // 2) + [1] * (df % 2)
         for kind in kinds:
-            start = day_of("2018-01-02") + int(rng.integers(0, d1 - 10 - day_of("2018-01-02")))
+            # the top-up settles from mid-2017 on (not all in 2018: the sluitende aanpak of 2018
+            # assesses every new settler, and only 31 assessments were held by mid-May)
+            start = day_of("2017-07-01") + int(rng.integers(0, d1 - 10 - day_of("2017-07-01")))
             settle = start - int(rng.integers(0, 15))
             permit = settle - int(rng.integers(40, 240))
             cohort = 1970 + int(months_of_days(np.array([permit]))[0]) // 12
