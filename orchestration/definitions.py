@@ -10,8 +10,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import DBT_EXECUTABLE, dbt_project, statmon_dbt_models
-from orchestration.assets.landing import landing_assets
-from orchestration.assets.publication import council_report, publication
+from orchestration.assets.landing import dq_waivers, landing_assets
+from orchestration.assets.publication import council_report, data_docs, publication
 from orchestration.checks import landing_checks
 from orchestration.jobs import monthly_refresh_job
 from orchestration.resources import warehouse_resource_from_env
@@ -19,7 +19,7 @@ from orchestration.schedules import monthly_refresh_schedule
 from orchestration.sensors import raw_delivery_sensor
 
 defs = dg.Definitions(
-    assets=[*landing_assets, statmon_dbt_models, publication, council_report],
+    assets=[*landing_assets, dq_waivers, statmon_dbt_models, data_docs, publication, council_report],
     asset_checks=landing_checks,
     jobs=[monthly_refresh_job],
     schedules=[monthly_refresh_schedule],

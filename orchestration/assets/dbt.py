@@ -14,6 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration import config
 from orchestration.partitions import months_of_run
+from orchestration.resources import WarehouseResource
 
 DBT_TARGET = os.environ.get("STATMON_DBT_TARGET", "duckdb")
 # The dbt of this environment, also when .venv/bin is not on PATH (statmon started by full path).
@@ -69,10 +70,42 @@ ensure_manifest()
     project=dbt_project,
     dagster_dbt_translator=StatmonDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
-def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build` of the selected models once per run; the months the run ingested are passed
-    as the var `months` so incremental models rebuild only those."""
+    as the var `months` so incremental models rebuild only those. Afterwards every `error`
+    dbt test (a mart invariant) is recorded for the publication gate: a failure blocks the
+    months of this run and later ones (orchestration/quality/blocking.py)."""
     months = months_of_run(context.run.tags)
     dbt_vars = {"months": months} if months else {}
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
-    yield from invocation.stream()
+    invariants = []
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and event.severity == dg.AssetCheckSeverity.ERROR:
+            invariants.append(event)
+        yield event
+    _record_invariants(warehouse, invariants, months)
+
+
+def _record_invariants(warehouse: WarehouseResource, results: list[dg.AssetCheckResult], months: list[str]) -> None:
+    from orchestration.quality.blocking import record_check_results
+    from orchestration.quality.outcomes import CheckOutcome
+
+    with warehouse.connect() as con:
+        if not months:  # a run without partitions: the invariants speak for the latest month
+            latest = con.execute("select max(delivery_month) from landing.deliveries").fetchone()[0]
+            months = [latest.strftime("%Y-%m")] if latest else []
+        if not months:
+            return
+        outcomes = [
+            CheckOutcome(
+                rule=f"dbt:{result.check_name}",
+                severity="error",
+                passed=result.passed,
+                month=months[0],
+                source="marts",
+                description=f"dbt test {result.check_name} on {result.asset_key.to_user_string()}"
+                + (" passed" if result.passed else " failed: a mart invariant is broken"),
+            )
+            for result in results
+        ]
+        record_check_results(con, outcomes, "mart_invariant", replace_all=True)

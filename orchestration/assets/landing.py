@@ -67,6 +67,24 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
     return _asset
 
 
+@dg.asset(
+    name="dq_waivers",
+    key_prefix=["landing"],
+    group_name="landing",
+    kinds={"duckdb", "csv"},
+    description="Stewards' waivers (config/dq_waivers.csv or $STATMON_WAIVERS), loaded at every run: "
+    "a waived issue stays visible as waived and stops failing checks until valid_until.",
+)
+def dq_waivers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.quality.waivers import load_waivers, waivers_path
+
+    path = waivers_path()
+    with warehouse.connect() as con:
+        loaded = load_waivers(con, path)
+    context.log.info(f"{loaded} waiver(s) loaded from {path}")
+    return dg.MaterializeResult(metadata={"waivers": dg.MetadataValue.int(loaded), "file": dg.MetadataValue.path(str(path))})
+
+
 with warnings.catch_warnings():
     # The single-run backfill policy is what makes a backfill one run; Dagster marks it beta.
     warnings.simplefilter("ignore", dg.BetaWarning)

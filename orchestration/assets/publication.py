@@ -6,6 +6,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import config
+from orchestration.assets.landing import SOURCE_KINDS
+from orchestration.partitions import months_of_run
 from orchestration.resources import WarehouseResource
 
 # The marts of the mart contract: publication waits for all of them.
@@ -50,6 +52,25 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         rows = publish_postgres(result.published_file)
         metadata["postgres_rows"] = dg.MetadataValue.int(sum(rows.values()))
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name="quality",
+    deps=[dg.AssetKey(["landing", kind]) for kind in SOURCE_KINDS],
+    kinds={"html"},
+    description="GX Data Docs (HTML) of the last month of the run: every suite's validation results, "
+    "in warehouse/data_docs/<YYYY-MM>/index.html.",
+)
+def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.quality.data_docs import build_data_docs
+
+    months = months_of_run(context.run.tags)
+    if not months:
+        return dg.MaterializeResult(metadata={"data_docs": dg.MetadataValue.text("no month in this run")})
+    out_dir = config.published_dir(warehouse.warehouse) / "data_docs" / months[-1]
+    with warehouse.connect(read_only=True) as con:
+        index = build_data_docs(con, months[-1], out_dir)
+    return dg.MaterializeResult(metadata={"data_docs": dg.MetadataValue.path(str(index))})
 
 
 @dg.asset(
