@@ -97,18 +97,23 @@ def plan_retention(con, raw_dir: Path, cutoff: dt.date) -> RetentionPlan:
     return plan
 
 
-def _rebuild(warehouse: Path, out) -> None:
+def _rebuild(warehouse: Path, out) -> bool:
     """Full refresh of the dbt models, then publication and stewards' file from the new marts."""
     from orchestration import config
 
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "STATMON_WAREHOUSE": str(warehouse)}
     print("rebuilding the dbt models in full (dbt run --full-refresh) ...", file=out, flush=True)
-    subprocess.run(
+    done = subprocess.run(
         [dbt, "run", "--full-refresh", "--quiet", "--project-dir", str(config.DBT_PROJECT_DIR),
          "--profiles-dir", str(config.DBT_PROJECT_DIR)],
-        check=True, env=env, cwd=config.DBT_PROJECT_DIR,
+        env=env, cwd=config.DBT_PROJECT_DIR,
     )
+    if done.returncode != 0:
+        print("statmon retention: the deliveries were removed, but `dbt run --full-refresh` failed (see above); "
+              "fix it and run `statmon run`: until then the dbt models and published files hold the removed months",
+              file=sys.stderr)
+        return False
     import duckdb
 
     from orchestration.publish import publish, publish_stewards
@@ -124,11 +129,13 @@ def _rebuild(warehouse: Path, out) -> None:
     finally:
         con.close()
     print(f"republished through {through or 'nothing'} in {out_dir}", file=out)
+    return True
 
 
 def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.date | None = None,
                   dry_run: bool = False, rebuild: bool = True, out=sys.stdout) -> int:
-    """Apply the retention period. Returns an exit status: 0 done (or nothing to do), 2 refused."""
+    """Apply the retention period. Returns an exit status: 0 done (or nothing to do), 1 removed but
+    the rebuild failed, 2 refused (bad arguments, no warehouse, a run in progress)."""
     import duckdb
 
     from orchestration.run import RunInProgress, single_run_lock
@@ -162,6 +169,9 @@ def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.dat
                 for folder, files, size in plan.folders:
                     shutil.rmtree(folder)
                     print(f"{prefix} folder {folder.name}/: {files} files, {size} bytes", file=out, flush=True)
+                if not plan.folders and not any(rows for _, rows in plan.tables):
+                    print("nothing older than the retention period: nothing removed", file=out)
+                    return 0
                 retention_id, now = uuid.uuid4().hex[:12], dt.datetime.now()
                 con.execute(RETENTION_LOG_DDL)
                 con.execute("BEGIN TRANSACTION")
@@ -182,11 +192,9 @@ def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.dat
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            removed_anything = bool(plan.folders) or any(rows for _, rows in plan.tables)
-            if not removed_anything:
-                print("nothing older than the retention period: nothing removed", file=out)
-            elif rebuild:
-                _rebuild(warehouse, out)
+            if rebuild:
+                if not _rebuild(warehouse, out):
+                    return 1
             else:
                 print("the dbt models and published files still hold the removed months: run "
                       "`dbt run --full-refresh` (dbt_project/) and then `statmon run`", file=out)
