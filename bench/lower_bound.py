@@ -88,20 +88,20 @@ LEGACY = {
 }
 
 DDL = """
-CREATE SCHEMA IF NOT EXISTS lb;
+CREATE SCHEMA IF NOT EXISTS lb_landing;
 CREATE SCHEMA IF NOT EXISTS marts;
-CREATE TABLE IF NOT EXISTS lb.deliveries (month DATE, source VARCHAR, file VARCHAR, sha256 VARCHAR, rows_in BIGINT,
+CREATE TABLE IF NOT EXISTS lb_landing.deliveries (month DATE, source VARCHAR, file VARCHAR, sha256 VARCHAR, rows_in BIGINT,
     rows_loaded BIGINT);
-CREATE TABLE IF NOT EXISTS lb.uitkeringen (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR,
+CREATE TABLE IF NOT EXISTS lb_landing.uitkeringen (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR,
     benefit_id VARCHAR, statistiekcode VARCHAR, geslacht VARCHAR, leefvorm VARCHAR, start_date DATE,
     end_date DATE, reden VARCHAR, kenmerk VARCHAR);
-CREATE TABLE IF NOT EXISTS lb.brp (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR, geslacht VARCHAR,
+CREATE TABLE IF NOT EXISTS lb_landing.brp (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR, geslacht VARCHAR,
     verblijfstitel VARCHAR, title_date DATE, settlement_date DATE);
-CREATE TABLE IF NOT EXISTS lb.klantbeeld (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR,
+CREATE TABLE IF NOT EXISTS lb_landing.klantbeeld (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR,
     assessment_date DATE, action_plan_date DATE, afstand VARCHAR, last_contact DATE);
-CREATE TABLE IF NOT EXISTS lb.formatie (month DATE, source VARCHAR, rn BIGINT, maand DATE, team VARCHAR,
+CREATE TABLE IF NOT EXISTS lb_landing.formatie (month DATE, source VARCHAR, rn BIGINT, maand DATE, team VARCHAR,
     klantmanager_id VARCHAR, fte DOUBLE);
-CREATE TABLE IF NOT EXISTS lb.trajecten (month DATE, source VARCHAR, rn BIGINT, partner VARCHAR,
+CREATE TABLE IF NOT EXISTS lb_landing.trajecten (month DATE, source VARCHAR, rn BIGINT, partner VARCHAR,
     person_id VARCHAR, initiatief VARCHAR, aanmelddatum DATE, startdatum DATE, einddatum DATE, uitkomst VARCHAR,
     uitkomstdatum DATE, uren DOUBLE);
 """
@@ -261,7 +261,7 @@ def typed_insert(kind: str, raw: str, month: str, source: str, partner: str | No
     join = f"FROM (SELECT *, {BSN9} AS bsn9 FROM {raw}) r LEFT JOIN pseudonyms p ON p.bsn9 = r.bsn9"
     valid = bsn_valid("r.bsn9")
     if kind == "uitkeringen":
-        return (f"INSERT INTO lb.uitkeringen {head} {pid}, registratienummer_uitkering, "
+        return (f"INSERT INTO lb_landing.uitkeringen {head} {pid}, registratienummer_uitkering, "
                 f"{in_list_or_onbekend('statistiekcode', codes('statistiekcode'))}, "
                 f"{in_list_or_onbekend('geslacht', codes('geslacht'))}, {in_list_or_onbekend('leefvorm', codes('leefvorm'))}, "
                 f"{date_sql('aanvangsdatum_uitkering', dates)}, {date_sql('einddatum_uitkering', dates)}, "
@@ -271,24 +271,24 @@ def typed_insert(kind: str, raw: str, month: str, source: str, partner: str | No
                 f"AND TRY_CAST(statistiekjaar AS INTEGER) = {m.year} AND TRY_CAST(statistiekmaand AS INTEGER) = {m.month} "
                 f"AND {date_sql('aanvangsdatum_uitkering', dates)} IS NOT NULL")
     if kind == "brp":
-        return (f"INSERT INTO lb.brp {head} {pid}, {in_list_or_onbekend('geslacht', ['M', 'V', 'O'])}, "
+        return (f"INSERT INTO lb_landing.brp {head} {pid}, {in_list_or_onbekend('geslacht', ['M', 'V', 'O'])}, "
                 f"CASE WHEN regexp_full_match(verblijfstitel, '[0-9]{{2}}') THEN verblijfstitel "
                 f"WHEN verblijfstitel IS NOT NULL THEN 'onbekend' END, "
                 f"{date_sql('datum_ingang_verblijfstitel', 'brp')}, {date_sql('datum_vestiging_gemeente', 'brp')} "
                 f"{join} WHERE {valid}")
     if kind == "klantbeeld":
-        return (f"INSERT INTO lb.klantbeeld {head} {pid}, {date_sql('assessment_datum', dates)}, "
+        return (f"INSERT INTO lb_landing.klantbeeld {head} {pid}, {date_sql('assessment_datum', dates)}, "
                 f"{date_sql('plan_van_aanpak_datum', dates)}, "
                 f"{in_list_or_onbekend('afstand_arbeidsmarkt', ['overbrugbaar', 'onoverbrugbaar'])}, "
                 f"{date_sql('laatste_contact_datum', dates)} {join} WHERE {valid}")
     if kind == "formatie":
         fte = "replace(replace(fte, '.', ''), ',', '.')" if decimal_comma else "fte"
         maand = "CAST(try_strptime(maand || '-01', '%Y-%m-%d') AS DATE)"
-        return (f"INSERT INTO lb.formatie {head} {maand}, team, klantmanager_id, TRY_CAST({fte} AS DOUBLE) "
+        return (f"INSERT INTO lb_landing.formatie {head} {maand}, team, klantmanager_id, TRY_CAST({fte} AS DOUBLE) "
                 f"FROM {raw} WHERE {maand} IS NOT NULL AND team IS NOT NULL AND klantmanager_id IS NOT NULL")
     if kind == "trajecten":
         uren = "replace(uren_per_week, ',', '.')" if decimal_comma else "uren_per_week"
-        return (f"INSERT INTO lb.trajecten {head} {lit(partner)}, {pid}, "
+        return (f"INSERT INTO lb_landing.trajecten {head} {lit(partner)}, {pid}, "
                 f"{in_list_or_onbekend('initiatief', codes('initiatieven'))}, {date_sql('aanmelddatum', dates)}, "
                 f"{date_sql('startdatum', dates)}, {date_sql('einddatum', dates)}, "
                 f"{in_list_or_onbekend('uitkomst', codes('uitkomst'))}, {date_sql('uitkomstdatum', dates)}, "
@@ -333,7 +333,7 @@ def load_month(con, raw_dir: Path, month: str, key: bytes) -> dict:
     for spec, path in month_files(raw_dir, month):
         source = spec[0]
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        known = con.execute("SELECT sha256 FROM lb.deliveries WHERE month = ? AND source = ?",
+        known = con.execute("SELECT sha256 FROM lb_landing.deliveries WHERE month = ? AND source = ?",
                             [month + "-01", source]).fetchone()
         if known and known[0] == digest:
             stats["files_unchanged"] += 1
@@ -347,12 +347,12 @@ def load_month(con, raw_dir: Path, month: str, key: bytes) -> dict:
     for raw, (spec, path, digest) in zip(raw_tables, todo):
         source, kind, _, _, _, _, dates, decimal_comma = spec
         for table in ("deliveries", kind):
-            con.execute(f"DELETE FROM lb.{table} WHERE month = ? AND source = ?", [month + "-01", source])
-        before = con.execute(f"SELECT count(*) FROM lb.{kind}").fetchone()[0]
+            con.execute(f"DELETE FROM lb_landing.{table} WHERE month = ? AND source = ?", [month + "-01", source])
+        before = con.execute(f"SELECT count(*) FROM lb_landing.{kind}").fetchone()[0]
         con.execute(typed_insert(kind, raw, month, source, source if kind == "trajecten" else None, dates, decimal_comma))
-        loaded = con.execute(f"SELECT count(*) FROM lb.{kind}").fetchone()[0] - before
+        loaded = con.execute(f"SELECT count(*) FROM lb_landing.{kind}").fetchone()[0] - before
         rows_in = con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0]
-        con.execute("INSERT INTO lb.deliveries VALUES (?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO lb_landing.deliveries VALUES (?, ?, ?, ?, ?, ?)",
                     [month + "-01", source, path.relative_to(raw_dir).as_posix(), digest, rows_in, loaded])
         stats["files_loaded"] += 1
         stats["rows_loaded"] += loaded
@@ -373,22 +373,22 @@ def build_marts(con) -> None:
     -- every calendar month from the first to the last loaded month; months with a benefits delivery
     CREATE OR REPLACE TEMP TABLE months AS
         SELECT CAST(m AS DATE) AS month FROM range(
-            (SELECT min(month) FROM lb.deliveries), (SELECT max(month) FROM lb.deliveries) + INTERVAL 1 MONTH,
+            (SELECT min(month) FROM lb_landing.deliveries), (SELECT max(month) FROM lb_landing.deliveries) + INTERVAL 1 MONTH,
             INTERVAL 1 MONTH) t(m);
     CREATE OR REPLACE TEMP TABLE benefit_months AS
-        SELECT DISTINCT month FROM lb.uitkeringen;
+        SELECT DISTINCT month FROM lb_landing.uitkeringen;
 
     -- statushouder: registered (J in any benefits delivery) or derived (an asylum title in any BRP
     -- delivery); permit cohort date: earliest asylum title date, else (registered) earliest benefit start
     CREATE OR REPLACE TEMP TABLE persons AS
     WITH b AS (
         SELECT person_id, coalesce(bool_or(kenmerk = 'J'), false) AS registered, min(start_date) AS first_start
-        FROM lb.uitkeringen GROUP BY person_id),
+        FROM lb_landing.uitkeringen GROUP BY person_id),
     r AS (
         SELECT person_id, coalesce(bool_or(verblijfstitel IN ({asylum})), false) AS derived,
                min(title_date) FILTER (WHERE verblijfstitel IN ({asylum})) AS permit_date,
                min(settlement_date) AS settlement_date
-        FROM lb.brp GROUP BY person_id)
+        FROM lb_landing.brp GROUP BY person_id)
     SELECT person_id,
            coalesce(b.registered, false) OR coalesce(r.derived, false) AS statushouder,
            coalesce(r.derived, false) AS derived,
@@ -400,7 +400,7 @@ def build_marts(con) -> None:
     -- one row per BRP delivery and person (a person listed twice: the later row)
     CREATE OR REPLACE TEMP TABLE brp_rows AS
         SELECT month, person_id, CASE geslacht WHEN 'M' THEN 'man' WHEN 'V' THEN 'vrouw' END AS gender
-        FROM lb.brp QUALIFY row_number() OVER (PARTITION BY month, person_id ORDER BY rn DESC) = 1;
+        FROM lb_landing.brp QUALIFY row_number() OVER (PARTITION BY month, person_id ORDER BY rn DESC) = 1;
 
     -- on benefit in M: a statistiekcode 01 row in M's delivery; household and gender from the row
     -- with the latest aanvangsdatum (gender: BUS, else the BRP letter in force, else onbekend)
@@ -411,7 +411,7 @@ def build_marts(con) -> None:
                arg_max(CASE geslacht WHEN '1' THEN 'man' WHEN '2' THEN 'vrouw' END, (start_date, benefit_id))
                    FILTER (WHERE geslacht IN ('1', '2')) AS bus_gender,
                coalesce(bool_or(kenmerk = 'J'), false) AS flag_j
-        FROM lb.uitkeringen WHERE statistiekcode = '01' GROUP BY month, person_id)
+        FROM lb_landing.uitkeringen WHERE statistiekcode = '01' GROUP BY month, person_id)
     SELECT pm.month, pm.person_id, pm.leefvorm, pm.flag_j, p.derived,
            coalesce(pm.bus_gender, br.gender, 'onbekend') AS gender
     FROM pm
@@ -425,7 +425,7 @@ def build_marts(con) -> None:
                arg_max(statistiekcode, (month, rn)) AS statistiekcode,
                arg_max(end_date, (month, rn)) AS end_date, arg_max(reden, (month, rn)) AS reden,
                max(month) AS last_month
-        FROM lb.uitkeringen GROUP BY benefit_id)
+        FROM lb_landing.uitkeringen GROUP BY benefit_id)
     SELECT l.benefit_id, l.person_id, CAST(date_trunc('month', l.end_date) AS DATE) AS month, l.last_month,
            CASE WHEN l.reden IN ({werk}) THEN 'werk' WHEN l.reden IN ({studie}) THEN 'studie' ELSE 'overig' END AS reason_group
     FROM latest l JOIN persons p ON p.person_id = l.person_id AND p.statushouder
@@ -434,7 +434,7 @@ def build_marts(con) -> None:
     -- trajectory state as of M: the latest snapshot of its partner with month <= M that contains it
     CREATE OR REPLACE TEMP TABLE trajectory_states AS
     WITH snap AS (
-        SELECT * FROM lb.trajecten
+        SELECT * FROM lb_landing.trajecten
         QUALIFY row_number() OVER (PARTITION BY month, partner, person_id, initiatief, aanmelddatum ORDER BY rn DESC) = 1),
     spans AS (
         SELECT *, lead(month) OVER (PARTITION BY partner, person_id, initiatief, aanmelddatum ORDER BY month) AS next_month
@@ -462,8 +462,8 @@ def build_marts(con) -> None:
             ON p.person_id = c.person_id AND p.month = CAST(c.month - INTERVAL 1 MONTH AS DATE)
         GROUP BY 1),
     fte AS (
-        SELECT maand AS month, sum(fte) AS fte FROM lb.formatie f
-        WHERE team = 'statushouders' AND f.month = (SELECT max(month) FROM lb.formatie g WHERE g.maand = f.maand)
+        SELECT maand AS month, sum(fte) AS fte FROM lb_landing.formatie f
+        WHERE team = 'statushouders' AND f.month = (SELECT max(month) FROM lb_landing.formatie g WHERE g.maand = f.maand)
         GROUP BY maand)
     SELECT bm.month,
            CAST(coalesce(c.n, 0) AS INTEGER) AS statushouders_on_benefit,
@@ -498,7 +498,7 @@ def build_marts(con) -> None:
 
     CREATE OR REPLACE TABLE marts.participation_by_gender AS
     WITH klant AS (
-        SELECT month, person_id, assessment_date FROM lb.klantbeeld
+        SELECT month, person_id, assessment_date FROM lb_landing.klantbeeld
         QUALIFY row_number() OVER (PARTITION BY month, person_id ORDER BY rn DESC) = 1),
     active AS (
         SELECT as_of_month AS month, person_id,
