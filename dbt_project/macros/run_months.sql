@@ -2,8 +2,14 @@
     Incremental models rebuild every month from the earliest changed one onwards, because a
     month's facts depend on earlier months (previous month on benefit, trajectory state as of). -#}
 
+{#- Where the months come from: var `months` when not empty (by hand, in tests), else the table
+    landing.run_months that Dagster fills before each build. Reading a table at execution time
+    keeps dbt's partial parsing valid across runs (a changed --vars forces a full re-parse). -#}
 {% macro run_months() -%}
     {%- set months = var('months', []) -%}
+    {%- if months | length == 0 -%}
+        {%- set months = run_months_from_table() -%}
+    {%- endif -%}
     {%- if months is string -%}
         {%- set months = months.split(',') | map('trim') | reject('equalto', '') | list -%}
     {%- endif -%}
@@ -43,4 +49,12 @@
         {%- set from_month = run_from_month() -%}
     delete from {{ this }}{% if from_month is not none %} where {{ column }} >= {{ from_month }}{% endif %}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro run_months_from_table() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema='landing', identifier='run_months') -%}
+    {%- if relation is none -%}{{ return([]) }}{%- endif -%}
+    {%- set result = run_query("select month from " ~ relation ~ " order by month") -%}
+    {{ return(result.columns[0].values() | map('string') | list) }}
 {%- endmacro %}

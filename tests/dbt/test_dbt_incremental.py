@@ -75,3 +75,36 @@ def test_incremental_runs_equal_full_build(built_warehouse, tmp_path):
     assert not [r for r in incremental["intermediate.int_person_months"] if r[0].isoformat() == "2018-06-01"]
     run_models(warehouse, tmp_path, None)
     assert incremental == snapshot(warehouse)
+
+
+def test_months_from_the_run_months_table(built_warehouse, tmp_path):
+    """Dagster gives the months through landing.run_months (no --vars, so dbt's partial parse
+    holds between runs): the models rebuild those months and leave earlier ones alone."""
+    full_warehouse, _ = built_warehouse
+    expected = snapshot(full_warehouse)
+    warehouse = new_landing_warehouse(
+        tmp_path / "table.duckdb", lambda con: fixture.load(con, set(fixture.BENEFIT_MONTHS[:5]))
+    )
+    run_models(warehouse, tmp_path, None, seed=True)
+
+    con = duckdb.connect(str(warehouse))
+    fixture.load(con, {"2018-05", "2018-06"})
+    # a marker in an earlier month: only a rebuild of that month would remove it
+    con.execute("update intermediate.int_person_months set caseworker_id = 'MARKER' where month = date '2018-01-01'")
+    con.execute("create or replace table landing.run_months (month varchar not null)")
+    con.execute("insert into landing.run_months values ('2018-05'), ('2018-06')")
+    con.close()
+    run_models(warehouse, tmp_path, None)
+    got = snapshot(warehouse)
+    assert got["marts.caseload_monthly"] == expected["marts.caseload_monthly"]
+    marked = [r for r in got["intermediate.int_person_months"] if "MARKER" in r]
+    assert marked and all(r[0].isoformat() == "2018-01-01" for r in marked)
+    assert [r for r in got["intermediate.int_person_months"] if r[0].isoformat() >= "2018-05-01" and "MARKER" not in r] == \
+        [r for r in expected["intermediate.int_person_months"] if r[0].isoformat() >= "2018-05-01"]
+
+    # an empty table means every month: the marker goes
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from landing.run_months")
+    con.close()
+    run_models(warehouse, tmp_path, None)
+    assert snapshot(warehouse) == expected
