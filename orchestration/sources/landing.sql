@@ -168,3 +168,13 @@ CREATE TABLE IF NOT EXISTS landing.expectation_results (
     detail           VARCHAR,
     validated_at     TIMESTAMP NOT NULL
 );
+
+-- The months of the current run, written by the dbt asset before `dbt build` (macro run_months):
+-- the incremental models rebuild from the earliest of them on; empty = every month.
+CREATE TABLE IF NOT EXISTS landing.run_months (
+    month VARCHAR NOT NULL   -- YYYY-MM
+);
+
+-- Also in schema landing, created by orchestration/quality/tables.py: check_results (file rules
+-- and mart invariants, read by the publication gate) and gx_validation_results (GX's own JSON of
+-- every validation, for Data Docs); by orchestration/retention.py: retention_log.
