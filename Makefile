@@ -46,3 +46,8 @@ docs: env
 
 clean:
 	rm -rf warehouse/*.duckdb* warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs
+
+## bench: the benchmark (scale 1 and 100 beside the DuckDB lower bound) into bench/results.md; not part of test
+.PHONY: bench
+bench: env
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
