@@ -12,7 +12,8 @@ by running it again):
 2. in one transaction, the rows with `delivery_month` before the cutoff month of every table of
    the schemas `landing` and `parsed` that has that column (landing.<kind>, parsed.<kind>,
    quarantine, row_issues, deliveries, expectation_results, check_results, gx_validation_results),
-   together with one `landing.retention_log` row per folder and per table;
+   together with one `landing.retention_log` row per folder and per table (nothing is logged
+   when there is nothing to remove);
 3. unless --no-rebuild: `dbt run --full-refresh` (the incremental panels would otherwise keep rows
    of removed months), then the publication and the stewards' file are written again from the
    rebuilt marts, so no derived row of a removed month stays in a published file either.
