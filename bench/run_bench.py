@@ -364,19 +364,22 @@ def bench_backfill(scale: float, runs: int) -> None:
         record(lower_bound_run(ws, "backfill", scale))
 
 
-def bench_refresh(scale: float, runs: int, nochange: bool) -> None:
+def bench_refresh(scale: float, runs: int, nochange: bool, history_from: str | None = None) -> None:
+    """The refresh of 2018-05 on 2014-01..2018-04 (or, with history_from, on a shorter history:
+    where a backfill of the whole history does not fit in the time available)."""
     data = dataset(scale)
     months = months_of(data)
-    history = [m for m in months if m < REFRESH_MONTH]
-    state = prepared_state(f"upto-{history[-1]}-scale-{scale:g}", data, history, scale)
+    history = [m for m in months if (history_from or "") <= m < REFRESH_MONTH]
+    short = len(history) if history_from else None  # recorded as history_months
+    state = prepared_state(f"{history[0]}-{history[-1]}-scale-{scale:g}", data, history, scale)
     for i in range(runs):
         ws = state.clone(WORK / f"refresh-{scale:g}")
         raw_view(data, [REFRESH_MONTH], ws.raw)
-        record(pipeline_run(ws, "refresh", scale, REFRESH_MONTH))
-        record(lower_bound_run(ws, "refresh", scale, REFRESH_MONTH))
+        record(pipeline_run(ws, "refresh", scale, REFRESH_MONTH, history_months=short))
+        record(lower_bound_run(ws, "refresh", scale, REFRESH_MONTH, history_months=short))
         if nochange:  # the same month again: nothing new
-            record(pipeline_run(ws, "nochange", scale, REFRESH_MONTH))
-            record(lower_bound_run(ws, "nochange", scale, REFRESH_MONTH))
+            record(pipeline_run(ws, "nochange", scale, REFRESH_MONTH, history_months=short))
+            record(lower_bound_run(ws, "nochange", scale, REFRESH_MONTH, history_months=short))
 
 
 def bench_history(scale: float, runs: int) -> None:
@@ -502,6 +505,13 @@ def write_results(path: Path = RESULTS) -> None:
         row("monthly refresh (2018-05 on 52 months), whole run", "refresh", scale)
         row("monthly refresh, without the report and Data Docs steps", "refresh", scale, without_report=True)
         row("run with no new data (fixed overhead)", "nochange", scale)
+        for short in sorted({r["history_months"] for r in records if r["figure"] == "refresh" and r["scale"] == scale
+                             and r.get("history_months")}):
+            row(f"monthly refresh (2018-05 on only {short} months of history), whole run", "refresh", scale, short)
+            row(f"monthly refresh on {short} months, without report and Data Docs", "refresh", scale, short,
+                without_report=True)
+            row(f"run with no new data, on {short} months", "nochange", scale, short)
+            row(f"peak memory, monthly refresh on {short} months", "refresh", scale, short, memory=True)
         row("peak memory, backfill", "backfill", scale, memory=True)
         row("peak memory, monthly refresh", "refresh", scale, memory=True)
     for length in HISTORY_LENGTHS:
@@ -644,6 +654,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", default="imports,refresh,nochange,backfill,history",
                         help="which figures (default: all): imports, refresh, nochange, backfill, history")
     parser.add_argument("--write-only", action="store_true", help="only write results.md from earlier measurements")
+    parser.add_argument("--history-from", metavar="YYYY-MM",
+                        help="at scales above 1: refresh 2018-05 on the months from this one only (a shorter "
+                             "history, when the backfill of 52 months does not fit in the time available)")
     parser.add_argument("--reuse-states", action="store_true",
                         help="reuse prepared states even if the pipeline's code changed since they were made")
     args = parser.parse_args(argv)
@@ -658,7 +671,8 @@ def main(argv: list[str] | None = None) -> int:
             scale = int(scale) if scale.is_integer() else scale
             runs = args.runs_1 if scale <= 1 else args.runs_100
             if "refresh" in figures or "nochange" in figures:
-                bench_refresh(scale, runs, nochange="nochange" in figures)
+                bench_refresh(scale, runs, nochange="nochange" in figures,
+                              history_from=args.history_from if scale > 1 else None)
             if "backfill" in figures:
                 bench_backfill(scale, runs)
             if "history" in figures and scale == 1:
