@@ -46,6 +46,10 @@ def pipeline_run(demo_raw, tmp_path_factory):
     """One real `statmon run` over every month of the demo deliveries."""
     tmp = tmp_path_factory.mktemp("run")
     env = _statmon_env(tmp)
+    waivers = tmp / "dq_waivers.csv"
+    waivers.write_text("rule_id,record_key,reason,waived_by,valid_until\n"
+                       "unknown_code,uitkeringen 2018-01,known export fault,steward,2099-12-31\n")
+    env["STATMON_WAIVERS"] = str(waivers)
     warehouse = tmp / "warehouse" / "monitor.duckdb"
     result = _statmon("run", "--raw-dir", str(demo_raw), "--warehouse", str(warehouse), env=env)
     return {"result": result, "warehouse": warehouse, "env": env, "tmp": tmp, "raw": demo_raw}

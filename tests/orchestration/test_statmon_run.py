@@ -86,3 +86,21 @@ def test_second_run_is_refused_while_one_is_writing(pipeline_run, tmp_path):
     with single_run_lock(pipeline_run["warehouse"]):
         status = run_pipeline(pipeline_run["raw"], pipeline_run["warehouse"], "2018-01")
     assert status == 2
+
+
+def test_run_records_invariants_loads_waivers_and_builds_data_docs(pipeline_run):
+    warehouse = pipeline_run["warehouse"]
+    assert (warehouse.parent / "data_docs" / "2018-02" / "index.html").exists()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        invariants = con.execute(
+            "select count(*), count(*) filter (where not passed) from landing.check_results where origin = 'mart_invariant'"
+        ).fetchone()
+        assert invariants[0] > 0 and invariants[1] == 0
+        # the run loaded the stewards' waivers file it was given
+        assert con.execute("select rule_id, record_key, waived_by from landing.dq_waivers").fetchall() == [
+            ("unknown_code", "uitkeringen 2018-01", "steward")]
+        checked = con.execute("select count(distinct source) from landing.expectation_results").fetchone()[0]
+        assert checked >= 5
+    finally:
+        con.close()
