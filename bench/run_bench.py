@@ -86,16 +86,22 @@ def _children_of() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_bytes(root: int) -> int:
+def tree_rss_bytes(root: int, per_command: dict[str, int] | None = None) -> int:
     """Sum of resident memory of `root` and all its descendants (shared pages counted per process,
-    as `ps` does: an upper bound of what the run holds)."""
+    as `ps` does: an upper bound of what the run holds). `per_command` collects each command's
+    (statmon, dbt, ...) largest RSS."""
     children, total, todo = _children_of(), 0, [root]
     page = os.sysconf("SC_PAGE_SIZE")
     while todo:
         pid = todo.pop()
         try:
             with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * page
+                rss = int(fh.read().split()[1]) * page
+            total += rss
+            if per_command is not None:
+                with open(f"/proc/{pid}/comm") as fh:
+                    name = fh.read().strip()
+                per_command[name] = max(per_command.get(name, 0), rss)
         except OSError:
             pass
         todo.extend(children.get(pid, []))
@@ -123,11 +129,14 @@ class Run:
     startup_seconds: float | None = None            # process start -> Dagster run start
     dbt: dict = field(default_factory=dict)         # dbt model/test timings
     detail: str = ""
+    peak_rss_by_command_mb: dict = field(default_factory=dict)
 
 
-def measure(cmd: list[str], env: dict, cwd: Path, log: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak tree RSS (MB) and exit status of `cmd`, stdout/stderr to `log`."""
+def measure(cmd: list[str], env: dict, cwd: Path, log: Path, per_command: dict | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak tree RSS (MB) and exit status of `cmd`, stdout/stderr to `log`;
+    per_command (if given) receives each command's peak RSS in MB."""
     peak = 0
+    by_command: dict[str, int] = {}
     with open(log, "w") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -136,7 +145,7 @@ def measure(cmd: list[str], env: dict, cwd: Path, log: Path) -> tuple[float, flo
         def poll():
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, tree_rss_bytes(proc.pid))
+                peak = max(peak, tree_rss_bytes(proc.pid, by_command))
                 done.wait(0.05)
 
         poller = threading.Thread(target=poll, daemon=True)
@@ -145,6 +154,8 @@ def measure(cmd: list[str], env: dict, cwd: Path, log: Path) -> tuple[float, flo
         seconds = time.perf_counter() - started
         done.set()
         poller.join()
+    if per_command is not None:
+        per_command.update({k: round(v / 2**20) for k, v in by_command.items()})
     return seconds, peak / 2**20, returncode
 
 
@@ -309,7 +320,8 @@ def pipeline_run(ws: Workspace, figure: str, scale: float, month: str | None = N
     load = load_average()
     started_wall = time.time()
     log = ws.logs / f"pipeline-{figure}-{int(started_wall)}.log"
-    seconds, peak, rc = measure(cmd, ws.env(), REPO, log)
+    by_command: dict = {}
+    seconds, peak, rc = measure(cmd, ws.env(), REPO, log, by_command)
     steps, run_start, run_id = dagster_steps(ws.dagster_home)
     dbt = dbt_timings(run_id)
     detail = log.read_text()[-400:] if rc else ""
@@ -321,7 +333,7 @@ def pipeline_run(ws: Workspace, figure: str, scale: float, month: str | None = N
                dt.datetime.fromtimestamp(started_wall, dt.timezone.utc).isoformat(timespec="seconds"),
                commit=git("rev-parse", "--short", "HEAD"), steps=steps,
                startup_seconds=round(run_start - started_wall, 3) if run_start else None,
-               dbt=dbt, detail=detail)
+               dbt=dbt, detail=detail, peak_rss_by_command_mb=by_command)
 
 
 def lower_bound_run(ws: Workspace, figure: str, scale: float, month: str | None = None,
@@ -499,7 +511,7 @@ def write_results(path: Path = RESULTS) -> None:
         lines.append(f"| {label} | {scale:g} | {fmt(pv)} | {fmt(lv)} | {ratio(pv, lv)} | {len(p)}/{len(lb)} | "
                      f"{min(loads):.2f}–{max(loads):.2f} | {when} | {target} |")
 
-    scales = sorted({r["scale"] for r in records if r["figure"] != "imports"}, key=float)
+    scales = sorted({r["scale"] for r in records if r["figure"] != "imports" and r["scale"] >= 1}, key=float)
     for scale in scales:
         row("full backfill 2014-01..2018-05", "backfill", scale)
         row("monthly refresh (2018-05 on 52 months), whole run", "refresh", scale)
@@ -540,8 +552,8 @@ def _met(figure: str, scale: float, pipeline: float | None, lower_bound: float |
 
 def profile_section(records: list[dict]) -> list[str]:
     out = []
-    for figure, scale, history in (("refresh", 1, None), ("refresh", 100, None), ("nochange", 1, None),
-                                   ("backfill", 1, None), ("backfill", 100, None)):
+    for figure, scale, history in (("refresh", 1, None), ("refresh", 100, None), ("refresh", 100, 4),
+                                   ("nochange", 1, None), ("backfill", 1, None), ("backfill", 100, None)):
         p = latest(records, figure, scale, "pipeline", history)
         if not p:
             continue
@@ -551,7 +563,8 @@ def profile_section(records: list[dict]) -> list[str]:
                 steps.setdefault(k, []).append(v)
         wall = median([r["seconds"] for r in p])
         startup = median([r["startup_seconds"] for r in p if r.get("startup_seconds") is not None])
-        out += [f"### {figure}, scale {scale:g} (median of {len(p)}; wall {fmt_s(wall)})", "",
+        on = f" on {history} months" if history else ""
+        out += [f"### {figure}{on}, scale {scale:g} (median of {len(p)}; wall {fmt_s(wall)})", "",
                 "| step (Dagster event log) | seconds | share of wall |", "|---|---|---|"]
         if startup is not None:
             out.append(f"| process start to Dagster run start (imports, definitions, dbt manifest) | {startup:.1f} | {startup / wall:.0%} |")
@@ -560,6 +573,15 @@ def profile_section(records: list[dict]) -> list[str]:
         accounted = (startup or 0) + sum(median(v) for v in steps.values())
         out.append(f"| rest (run end, summary, Dagster bookkeeping between steps) | {wall - accounted:.1f} | {(wall - accounted) / wall:.0%} |")
         out.append("")
+        by_command: dict[str, list[float]] = {}
+        for r in p:
+            for k, v in (r.get("peak_rss_by_command_mb") or {}).items():
+                by_command.setdefault(k, []).append(v)
+        if by_command:
+            out.append("Peak resident memory per process (MB, median): "
+                       + ", ".join(f"{k} {median(v):.0f}" for k, v in sorted(by_command.items(), key=lambda kv: -median(kv[1])))
+                       + f"; the tree's peak sum: {median([r['peak_rss_mb'] for r in p]):.0f}.")
+            out.append("")
         out += dbt_section(p)
     out += history_section(records)
     out += imports_section(records)
