@@ -78,7 +78,7 @@ def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=s
         return 2
     months, messages = select_months(raw_dir, month)
     for message in messages:
-        print(f"not read: {message}", file=sys.stderr)
+        print(f"skipped: {message}", file=sys.stderr)
     if not months:
         wanted = f"folder for month {month}" if month else "month folder (YYYY-MM)"
         print(f"statmon run: {raw_dir} has no {wanted} to process", file=sys.stderr)

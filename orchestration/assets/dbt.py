@@ -76,7 +76,7 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     months of this run and later ones (orchestration/quality/blocking.py)."""
     months = months_of_run(context.run.tags)
     _write_run_months(warehouse, months)
-    # Unit tests test the SQL, not the data: they run in `make test` (tests/dbt), not every month.
+    # Unit tests test the SQL, not the data: they run in `make test` (tests/dbt_models), not every month.
     invocation = dbt.cli(["build", "--exclude", "test_type:unit"], context=context, raise_on_error=False)
     invariants = []
     for event in invocation.stream():

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))  # bench/ is not an installed package
+from bench_smoke import PSEUDONYM_KEY, REPO  # noqa: F401
 
-PSEUDONYM_KEY = "bench-smoke-test-key"
+sys.path.insert(0, str(REPO))  # bench/ is not an installed package
 
 
 @pytest.fixture(scope="session")

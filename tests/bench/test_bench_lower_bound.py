@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import PSEUDONYM_KEY, REPO
+from bench_smoke import PSEUDONYM_KEY, REPO
 
 from bench.compare import MARTS, compare_marts
 

@@ -3,7 +3,7 @@ from orchestration.quality.blocking import blocking_months, publishable_through,
 from orchestration.quality.file_rules import run_file_rules
 from orchestration.quality.outcomes import CheckOutcome
 
-from conftest import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_trajectories, add_waiver
+from quality_helpers import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_trajectories, add_waiver
 
 
 def land_months(con, months, persons=100):

@@ -3,7 +3,7 @@ import re
 from orchestration.quality.data_docs import build_data_docs
 from orchestration.quality.file_rules import run_file_rules
 
-from conftest import add_benefits
+from quality_helpers import add_benefits
 
 
 def test_data_docs_name_the_suites_of_the_month(con, tmp_path):

@@ -9,7 +9,7 @@ from orchestration.config import DBT_PROJECT_DIR
 from orchestration.quality.blocking import blocking_months
 from orchestration.quality.file_rules import run_file_rules
 
-from conftest import NEXT_YEAR, add_benefits, add_waiver
+from quality_helpers import NEXT_YEAR, add_benefits, add_waiver
 
 
 def dbt(args, warehouse, work):

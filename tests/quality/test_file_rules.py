@@ -5,7 +5,7 @@ import pytest
 
 from orchestration.quality.file_rules import run_file_rules
 
-from conftest import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_simple, add_trajectories, add_waiver, pid
+from quality_helpers import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_simple, add_trajectories, add_waiver, pid
 
 
 def by_rule(outcomes, rule, month=None, source=None):
