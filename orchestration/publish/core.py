@@ -188,12 +188,17 @@ def _value_text(spec: PublishedTable, column: str) -> str:
     return value
 
 
-def _long_sql(spec: PublishedTable, relation: str, columns: set[str]) -> str:
+def _long_sql(spec: PublishedTable, relation: str, columns: set[str], months_to) -> str:
+    """One row per (period, row_key, column, value). A row's period is capped at the last month
+    the publication covers: a year total of the current year then counts as of that month, so it
+    is compared (and a change listed as a revision) when both publications cover the same months,
+    and not while the year is still filling up."""
     # keys cast to their contract type first: a DATE read back through pandas is a timestamp
     key_types = {c.name: c.sql_type for c in spec.columns if c.kind == "key"}
     row_key = "concat_ws(', ', " + ", ".join(
         f"""'{k}=' || CAST(CAST("{k}" AS {t}) AS VARCHAR)""" for k, t in key_types.items()) + ")"
-    parts = [f"""SELECT ({spec.period_sql})::DATE AS period, {row_key} AS row_key, '{c}' AS column_name,
+    period = f"least(({spec.period_sql})::DATE, DATE '{pd.Timestamp(months_to).date().isoformat()}')"
+    parts = [f"""SELECT {period} AS period, {row_key} AS row_key, '{c}' AS column_name,
                        {_value_text(spec, c)} AS value FROM {relation}"""
              for c in spec.values if c in columns and (c not in spec.flagged or f"{c}_suppressed" in columns)]
     return "\nUNION ALL\n".join(parts)
@@ -232,8 +237,8 @@ def _write_published(path: Path, outcome_frames, previous, publication_id, publi
                 con.register("old_frame", old)
                 con.execute(f"""
                     INSERT INTO revisions
-                    WITH new AS ({_long_sql(spec, f'"{spec.name}"', set(TABLES_BY_NAME[spec.name].values) | {f"{c}_suppressed" for c in spec.flagged})}),
-                         old AS ({_long_sql(spec, 'old_frame', set(old.columns))})
+                    WITH new AS ({_long_sql(spec, f'"{spec.name}"', set(TABLES_BY_NAME[spec.name].values) | {f"{c}_suppressed" for c in spec.flagged}, new_to)}),
+                         old AS ({_long_sql(spec, 'old_frame', set(old.columns), prev_to)})
                     SELECT ?, ?, '{spec.name}', coalesce(new.row_key, old.row_key),
                            coalesce(new.column_name, old.column_name), old.value, new.value
                     FROM new FULL OUTER JOIN old
