@@ -529,6 +529,9 @@ def write_results(path: Path = RESULTS) -> None:
     for length in HISTORY_LENGTHS:
         row(f"refresh of 1 month on {length} months of history", "history", 1, history=length)
 
+    findings = REPO / "bench" / "findings.md"  # the hand-written reading of these figures
+    if findings.exists():
+        lines += ["", findings.read_text().strip()]
     lines += ["", "## Where the time goes", ""]
     lines += profile_section(records)
     path.write_text("\n".join(lines) + "\n")
