@@ -314,6 +314,9 @@ def dbt_timings(run_id: str | None) -> dict:
 
 def pipeline_run(ws: Workspace, figure: str, scale: float, month: str | None = None,
                  history_months: int | None = None) -> Run:
+    # the instance settings of the code being measured (a prepared state keeps the copy statmon
+    # made when it was prepared)
+    shutil.copyfile(REPO / "orchestration" / "dagster.yaml", ws.dagster_home / "dagster.yaml")
     cmd = [str(STATMON), "run", "--raw-dir", str(ws.raw), "--warehouse", str(ws.warehouse)]
     if month:
         cmd += ["--month", month]
