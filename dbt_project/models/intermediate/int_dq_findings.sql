@@ -166,8 +166,7 @@ partner_client_unknown as (
         'partner_client_unknown' as rule_id,
         'warn' as severity,
         t.source,
-        'partner=' || t.partner || '; initiatief=' || t.initiative_code
-            || '; aanmelddatum=' || cast(t.registration_date as {{ dbt.type_string() }})
+        {{ trajectory_record_key('t.partner', 't.initiative_code', 't.registration_date') }}
             || '; person_id=' || t.person_id as record_key,
         t.person_id,
         cast(null as {{ dbt.type_string() }}) as benefit_id,
@@ -189,8 +188,7 @@ trajectory_dates_inconsistent as (
         'trajectory_dates_inconsistent' as rule_id,
         'warn' as severity,
         t.source,
-        'partner=' || t.partner || '; initiatief=' || t.initiative_code
-            || '; aanmelddatum=' || cast(t.registration_date as {{ dbt.type_string() }})
+        {{ trajectory_record_key('t.partner', 't.initiative_code', 't.registration_date') }}
             || '; person_id=' || t.person_id as record_key,
         t.person_id,
         cast(null as {{ dbt.type_string() }}) as benefit_id,
@@ -325,8 +323,7 @@ row_findings as (
             when r.source = 'uitkeringen' and r.record_key is not null
                 then 'registratienummer_uitkering=' || r.record_key
             when t.person_id is not null
-                then 'partner=' || t.partner || '; initiatief=' || t.initiatief
-                    || '; aanmelddatum=' || cast(t.aanmelddatum as {{ dbt.type_string() }})
+                then {{ trajectory_record_key('t.partner', 't.initiatief', 't.aanmelddatum') }}
             when r.record_key is not null then r.source || ' record ' || r.record_key
             when r.person_id is null or r.source = 'formatie'
                 then r.source_file || ' row ' || cast(r.row_number as {{ dbt.type_string() }})
