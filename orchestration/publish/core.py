@@ -247,7 +247,8 @@ def _write_published(path: Path, outcome_frames, previous, publication_id, publi
                       AND coalesce(new.period, old.period) <= ?
                     ORDER BY 4, 5""", [publication_id, published_at.replace(tzinfo=None), window])
                 con.unregister("old_frame")
-            revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
+            # fetchall: DuckDB 2.0 refuses con.register() below while a fetchone() result is open
+            revisions = con.execute("SELECT count(*) FROM revisions").fetchall()[0][0]
         old_revisions = previous.get("revisions") if previous else None
         if old_revisions is not None and len(old_revisions):
             con.register("old_revisions", old_revisions)
