@@ -36,6 +36,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.db import transaction
+
 MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SCHEMAS = ("landing", "parsed")
 
@@ -175,8 +177,7 @@ def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.dat
                     return 0
                 retention_id, now = uuid.uuid4().hex[:12], dt.datetime.now()
                 con.execute(RETENTION_LOG_DDL)
-                con.execute("BEGIN TRANSACTION")
-                try:
+                with transaction(con):
                     log_rows = [(retention_id, now, keep_years, cutoff, "folder", f"raw/{folder.name}/", files, size, None)
                                 for folder, files, size in plan.folders]
                     for table, rows in plan.tables:
@@ -184,10 +185,6 @@ def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.dat
                         log_rows.append((retention_id, now, keep_years, cutoff, "table", table, None, None, rows))
                     if log_rows:
                         con.executemany("INSERT INTO landing.retention_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
                 for table, rows in plan.tables:
                     print(f"{prefix} {rows} rows from {table}", file=out)
                 con.execute("CHECKPOINT")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from orchestration.db import transaction
 from orchestration.quality.outcomes import CheckOutcome, check_record_key
 from orchestration.quality.tables import ensure_quality_tables
 from orchestration.quality.waivers import active_waivers
@@ -50,8 +51,7 @@ def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_
         )
         for o in outcomes
     ]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if replace_all:
             con.execute("DELETE FROM landing.check_results WHERE origin = ?", [origin])
         for row in rows:
@@ -61,10 +61,6 @@ def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_
             )
         if rows:
             con.executemany("INSERT INTO landing.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def apply_waivers(con, outcomes: list[CheckOutcome]) -> list[CheckOutcome]:

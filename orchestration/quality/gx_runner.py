@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.config import EXPECTATIONS_DIR, SEEDS_DIR
+from orchestration.db import transaction
 from orchestration.quality.outcomes import ExpectationOutcome
 from orchestration.quality.tables import ensure_quality_tables, table_exists
 
@@ -222,8 +223,7 @@ def store_results(con, validation_result, outcomes: list[ExpectationOutcome], so
     first_day = month_start(month)
     suite_name = validation_result.suite_name
     now = dt.datetime.now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in ("landing.expectation_results", "landing.gx_validation_results"):
             con.execute(
                 f"DELETE FROM {table} WHERE source = ? AND delivery_month = ? AND suite_name = ?",
@@ -241,10 +241,6 @@ def store_results(con, validation_result, outcomes: list[ExpectationOutcome], so
             "INSERT INTO landing.gx_validation_results VALUES (?, ?, ?, ?, ?)",
             [first_day, source, suite_name, json.dumps(mask_bsn_like(validation_result.to_json_dict()), default=str), now],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def forget_results(con, suite_name: str, months: list[str], batches: list[tuple[str, str]]) -> None:

@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 
 from orchestration.config import PROJECT_DIR
+from orchestration.db import transaction
 from orchestration.quality.tables import ensure_quality_tables, table_exists
 
 log = logging.getLogger(__name__)
@@ -111,15 +112,10 @@ def load_waivers(con, path: Path) -> int:
         if rule_id not in known:
             log.warning("waiver for %s / %s: no rule %r is known (a typing error?); it waives nothing until "
                         "such a rule reports this record", rule_id, record_key, rule_id)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM landing.dq_waivers")
         if waivers:
             con.executemany("INSERT INTO landing.dq_waivers VALUES (?, ?, ?, ?, ?)", waivers)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return len(waivers)
 
 
