@@ -5,6 +5,7 @@ project changed since the last parse) and read from dbt_project/target/manifest.
 import os
 import subprocess
 import sys
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -48,6 +49,28 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
         check=True, env=env, cwd=project.project_dir,
     )
     return manifest
+
+
+
+class StatmonDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without two fixed costs of every `dbt build` that this code location
+    does not need (bench/results.md has the before/after):
+    - `dbt --version` in a subprocess (~2 s: a Python start and a dbt import) to learn the dbt
+      version: the dbt we run is DBT_EXECUTABLE, the dbt-core installed in this environment;
+    - an in-process dbt adapter (~1.5 s), which dagster-dbt uses only to fetch row counts and
+      column metadata (we fetch neither) and which, for DuckDB, makes it hold back every dbt event
+      until dbt has exited; without it the events are recorded while dbt still runs."""
+
+    @cached_property
+    def _cli_version(self):
+        from importlib.metadata import version as installed_version
+
+        from packaging import version
+
+        return version.parse(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
 
 
 class StatmonDbtTranslator(DagsterDbtTranslator):
