@@ -108,9 +108,13 @@ def _execute(raw_dir: Path, warehouse: Path, months: list[str]):
     from orchestration.partitions import run_tags_for_months
 
     job = defs.resolve_job_def("monthly_refresh")
+    # The console shows INFO and up (STATMON_LOG_LEVEL=DEBUG for every Dagster event); the event
+    # log in DAGSTER_HOME keeps everything whatever the console shows.
+    log_level = os.environ.get("STATMON_LOG_LEVEL", "INFO").upper()
     return job.execute_in_process(
         instance=dagster_instance(warehouse),
         tags=run_tags_for_months([months[0], months[-1]] if len(months) > 1 else months),
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
 

@@ -54,7 +54,8 @@ class Workspace:
     def env(self, **overrides: str | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("STATMON_", "DAGSTER_"))}
         env.update(DAGSTER_HOME=str(self.dagster_home), STATMON_REPORTS_DIR=str(self.reports),
-                   STATMON_PSEUDONYM_KEY=TEST_KEY, PYTHONUNBUFFERED="1")
+                   STATMON_PSEUDONYM_KEY=TEST_KEY, PYTHONUNBUFFERED="1",
+                   STATMON_LOG_LEVEL="DEBUG")  # the kill tests watch for Dagster's STEP_START lines
         for key, value in overrides.items():
             if value is None:
                 env.pop(key, None)
