@@ -7,7 +7,6 @@
     job, schedule, sensor        orchestration/jobs.py, schedules.py, sensors.py
 """
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import DBT_EXECUTABLE, StatmonDbtCliResource, dbt_project, statmon_dbt_models
 from orchestration.assets.landing import dq_waivers, landing_assets
