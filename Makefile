@@ -39,10 +39,10 @@ dagster-dev: env
 	test -f warehouse/dagster_home/dagster.yaml || cp orchestration/dagster.yaml warehouse/dagster_home/
 	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home STATMON_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) STATMON_RAW_DIR=$(CURDIR)/$(RAW_DIR) $(BIN)/dagster dev
 
-## docs: dbt docs (the data dictionary for BI users) into dbt_project/target/index.html
+## docs: dbt docs (the data dictionary for BI users) into dbt_project/target/static_index.html
 docs: env
-	cd dbt_project && STATMON_WAREHOUSE=$(abspath $(WAREHOUSE)) ../$(BIN)/dbt docs generate --profiles-dir . --quiet
-	@echo "open dbt_project/target/index.html, or: cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir ."
+	cd dbt_project && STATMON_WAREHOUSE=$(abspath $(WAREHOUSE)) ../$(BIN)/dbt docs generate --profiles-dir . --static --quiet
+	@echo "open dbt_project/target/static_index.html (one self-contained file), or: cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir ."
 
 clean:
 	rm -rf warehouse/*.duckdb* warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs
