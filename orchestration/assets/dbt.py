@@ -108,6 +108,28 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
         yield event
     _keep_partial_parse(invocation.target_path)
     _record_invariants(warehouse, invariants, months)
+    if not invocation.is_successful():
+        # A failing test is reported above as an asset check (and an `error` one blocks
+        # publication); a model that errors or a dbt that crashes fails the step.
+        problem = dbt_build_failure(_run_results(invocation))
+        if problem:
+            raise dg.Failure(description=f"dbt build failed: {problem}")
+
+
+def _run_results(invocation) -> dict | None:
+    try:
+        return invocation.get_artifact("run_results.json")
+    except Exception:  # no run_results.json: dbt stopped before it ran a node
+        return None
+
+
+def dbt_build_failure(run_results: dict | None) -> str | None:
+    """Why a non-zero `dbt build` is a failure of the run, or None when it only had failing
+    tests (those are checks, not failures). Missing results mean dbt itself crashed."""
+    if run_results is None:
+        return "dbt stopped before it wrote run_results.json (see the dbt output above)"
+    errors = [r["unique_id"] for r in run_results.get("results", []) if r.get("status") == "error"]
+    return f"{len(errors)} node(s) in error: {', '.join(errors[:5])}" if errors else None
 
 
 

@@ -43,3 +43,15 @@ def test_run_tags_cover_a_range_of_months():
     assert months_of_run(tags) == ["2017-11", "2017-12", "2018-01", "2018-02"]
     assert months_of_run(run_tags_for_months(["2018-05"])) == ["2018-05"]
     assert months_of_run({}) == []
+
+
+def test_a_dbt_build_with_errors_fails_but_failing_tests_do_not():
+    from orchestration.assets.dbt import dbt_build_failure
+
+    failing_test_only = {"results": [{"unique_id": "model.x.a", "status": "success"},
+                                     {"unique_id": "test.x.t", "status": "fail"}]}
+    assert dbt_build_failure(failing_test_only) is None
+    model_error = {"results": [{"unique_id": "model.x.a", "status": "error"},
+                               {"unique_id": "model.x.b", "status": "skipped"}]}
+    assert dbt_build_failure(model_error) == "1 node(s) in error: model.x.a"
+    assert "before it wrote run_results.json" in dbt_build_failure(None)
