@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import LANDING_DDL_FILE
-from orchestration.pseudonym import pseudonymise_many
+from orchestration.pseudonym import hmac_sql, hmac_sql_params
 from orchestration.sources.readers import DeliveryUnreadable, RawBatch, drop_batch, read_delivery
 from orchestration.sources.registry import SOURCE_KINDS, Kind, Layout, Source, load_registry
 from orchestration.sources.rules import CompiledRule, compile_rules, quote_ident, sql_literal
@@ -284,14 +284,12 @@ def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, mont
     con.execute(f"CREATE TEMP TABLE {prepared} AS {_bsn_check_sql(select) if has_bsn else select}")
     try:
         if has_bsn:
-            import pyarrow as pa
-
-            bsns = [r[0] for r in con.execute(f"SELECT DISTINCT bsn9 FROM {prepared} WHERE bsn_check = 'ok'").fetchall()]
-            arrow = pa.table({"bsn9": pa.array(bsns, pa.string()),
-                              "person_id": pa.array(pseudonymise_many(bsns, key), pa.string())})
-            con.register(pseudonyms + "_arrow", arrow)
-            con.execute(f"CREATE TEMP TABLE {pseudonyms} AS SELECT * FROM {pseudonyms}_arrow")
-            con.unregister(pseudonyms + "_arrow")
+            # one HMAC per distinct valid BSN, computed by DuckDB; the key is a bound parameter
+            con.execute(
+                f"CREATE TEMP TABLE {pseudonyms} AS SELECT bsn9, {hmac_sql('bsn9')} AS person_id "
+                f"FROM (SELECT DISTINCT bsn9 FROM {prepared} WHERE bsn_check = 'ok')",
+                hmac_sql_params(key),
+            )
             join = f"LEFT JOIN {pseudonyms} ps ON ps.bsn9 = p.bsn9 AND p.bsn_check = 'ok'"
             person = "ps.person_id"
         else:

@@ -8,7 +8,8 @@ import stat
 import pytest
 
 from ingestion_helpers import FIXTURES, KEY, ingest_all
-from orchestration.pseudonym import PseudonymKeyMissing, pseudonymise, pseudonymise_many, resolve_key
+from orchestration.pseudonym import (PseudonymKeyMissing, hmac_sql, hmac_sql_params, pseudonymise, pseudonymise_many,
+                                     resolve_key)
 
 
 def input_bsns() -> set[str]:
@@ -65,6 +66,20 @@ def test_pseudonym_is_keyed_and_stable():
     import hashlib
     import hmac
     assert pseudonymise("123456782", b"k") == hmac.new(b"k", b"123456782", hashlib.sha256).hexdigest()[:32]
+
+
+@pytest.mark.parametrize("key", [KEY, b"k", "sleutel-\u00e9\u00e8".encode(), b"x" * 64, b"y" * 65, b"z" * 200])
+def test_pseudonym_in_sql_equals_python(key):
+    """Ingestion computes the HMAC in DuckDB (RFC 2104 on sha256); it must give exactly the
+    Python HMAC, for short keys, 64-byte keys and keys longer than the block (hashed first)."""
+    import duckdb
+
+    bsns = [f"{n:09d}" for n in range(0, 10**9, 7_654_321)] + ["799642630", "010000021"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE b (bsn9 VARCHAR)")
+    con.executemany("INSERT INTO b VALUES (?)", [[b] for b in bsns])
+    got = dict(con.execute(f"SELECT bsn9, {hmac_sql('bsn9')} FROM b", hmac_sql_params(key)).fetchall())
+    assert got == {b: pseudonymise(b, key) for b in bsns}
 
 
 def test_resolve_key_from_environment(tmp_path, monkeypatch):
