@@ -71,6 +71,19 @@ def select_months(raw_dir: Path, month: str | None) -> tuple[list[str], list[str
 
 def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=sys.stdout) -> int:
     started = time.perf_counter()
+    # First thing, before Dagster is imported: the GX worker process imports Great Expectations
+    # and prepares its suites on the core this process leaves idle while it imports Dagster and
+    # ingests, so the first asset check does not wait ~6 s for GX.
+    from orchestration.quality import gx_worker
+
+    gx_worker.start()
+    try:
+        return _run_pipeline(raw_dir, warehouse, month, out, started)
+    finally:
+        gx_worker.shutdown()  # never left behind, whatever the outcome
+
+
+def _run_pipeline(raw_dir: Path, warehouse: Path, month: str | None, out, started: float) -> int:
     raw_dir, warehouse = raw_dir.resolve(), warehouse.resolve()
     os.environ["STATMON_RAW_DIR"], os.environ["STATMON_WAREHOUSE"] = str(raw_dir), str(warehouse)
     if not raw_dir.is_dir():

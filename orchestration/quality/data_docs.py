@@ -2,7 +2,10 @@
 gx_runner / file_rules in landing.gx_validation_results: a file-based GX context under
 `out_dir/gx`, the suites as they ran, the results in its validations store, then GX's own site
 builder. `out_dir/index.html` is a static overview of the month (works offline) linking to GX's
-pages; GX's own index is `out_dir/gx/uncommitted/data_docs/local_site/index.html`."""
+pages; GX's own index is `out_dir/gx/uncommitted/data_docs/local_site/index.html`.
+
+The caller reads the stored results from DuckDB; the site is written by the GX worker process
+(gx_worker.py), where GX is already imported."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,6 +21,21 @@ from orchestration.quality.tables import ensure_quality_tables
 def build_data_docs(con, month: str, out_dir: Path) -> Path:
     """Build the Data Docs site of `month` (YYYY-MM) under out_dir; return its index.html.
     The site holds exactly that month: an earlier site in out_dir/gx is replaced."""
+    from orchestration.quality import gx_worker
+
+    ensure_quality_tables(con)
+    rows = con.execute(
+        """SELECT source, suite_name, result_json, validated_at FROM landing.gx_validation_results
+           WHERE delivery_month = ?::DATE ORDER BY suite_name, source""",
+        [f"{month}-01"],
+    ).fetchall()
+    return gx_worker.call(write_data_docs, rows, month, Path(out_dir).resolve(),
+                          what=f"building the Data Docs of {month} in {out_dir}")
+
+
+def write_data_docs(rows: list[tuple], month: str, out_dir: Path) -> Path:
+    """The GX part of `build_data_docs`, in this process (the GX worker): `rows` are
+    (source, suite_name, result_json, validated_at) of landing.gx_validation_results."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
     from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
@@ -27,13 +45,6 @@ def build_data_docs(con, month: str, out_dir: Path) -> Path:
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
-
-    ensure_quality_tables(con)
-    rows = con.execute(
-        """SELECT source, suite_name, result_json, validated_at FROM landing.gx_validation_results
-           WHERE delivery_month = ?::DATE ORDER BY suite_name, source""",
-        [f"{month}-01"],
-    ).fetchall()
 
     out_dir = Path(out_dir)
     project_dir = out_dir / "gx"

@@ -1,6 +1,6 @@
 """File-level rules on the landed data, one outcome per rule, source and delivery month.
 
-Run with GX (suites in expectations/file_rules/<kind>.json, on a DataFrame of the landed rows):
+Run with GX in the GX worker process (suites in expectations/file_rules/<kind>.json, on the landed rows):
 - row_count_vs_previous_month: expect_table_row_count_to_be_between with bounds
   ceil(previous/2) .. 2*previous from the previous delivered month of the same source
   (`error` for uitkeringen, `warn` for the others; no previous month = no bounds);
@@ -88,21 +88,25 @@ def gx_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
     gx_runner.forget_results(con, suite_dict["name"], months, batches)
     if not batches:
         return []
-    suite = gx_runner.build_suite(suite_dict)
     columns = ", ".join(f'"{c}"' for c in gx_runner.batch_columns(con, f"landing.{kind}", suite_dict))
+    bounds = {(source, month): row_count_bounds(con, kind, source, month) for source, month in batches}
+    jobs = (
+        (
+            suite_dict,
+            gx_runner.arrow_of(
+                con, f"SELECT {columns} FROM landing.{kind} WHERE source = ? AND delivery_month = ?::DATE", [source, f"{month}-01"]
+            ),
+            f"landing_{kind}",
+            {"row_count_min": bounds[source, month]["row_count_min"], "row_count_max": bounds[source, month]["row_count_max"]},
+            source,
+            month,
+        )
+        for source, month in batches
+    )
     outcomes: list[CheckOutcome] = []
-    for source, month in batches:
-        bounds = row_count_bounds(con, kind, source, month)
-        dataframe = gx_runner.dataframe_of(
-            con, f"SELECT {columns} FROM landing.{kind} WHERE source = ? AND delivery_month = ?::DATE", [source, f"{month}-01"]
-        )
-        result = gx_runner.validate_dataframe(
-            suite, dataframe, f"landing_{kind}",
-            {"row_count_min": bounds["row_count_min"], "row_count_max": bounds["row_count_max"]},
-        )
-        expectation_outcomes = gx_runner.outcomes_of(result, source, month)
-        gx_runner.store_results(con, result, expectation_outcomes, source, month)
-        outcomes.extend(_gx_outcome(o, bounds, len(dataframe)) for o in expectation_outcomes)
+    for validation in gx_runner.validate_batches(jobs):  # in the GX worker process
+        gx_runner.store_results(con, validation)
+        outcomes.extend(_gx_outcome(o, bounds[validation.source, validation.month], validation.rows) for o in validation.outcomes)
     return outcomes
 
 

@@ -3,8 +3,10 @@ parsed batch of each (source, month), the rows as parsed before quarantine (sche
 
 Ingestion compiles the same suite to DuckDB SQL to split a delivery into landed and quarantined
 rows; this module runs the suite with GX itself, so the counts GX reports are an independent
-account of what ingestion did. One GX context per process (ephemeral, pandas datasource): GX costs
-~5-8 s to import and is imported on first use only.
+account of what ingestion did. GX runs in the GX worker process (gx_worker.py), never in the caller's: the caller
+reads each batch from DuckDB as an Arrow table and stores the results; the worker (one ephemeral
+context, pandas datasource, suites built once) validates. GX costs ~5-8 s to import, which the
+worker pays on a core the pipeline leaves idle.
 
 Suite JSON (GX 1.x): {"name", "expectations": [{"type", "kwargs", "meta"}], "meta"}. Each
 expectation's meta: `rule` (stable id, required), `on_fail` (quarantine | onbekend | null, read by
@@ -17,11 +19,13 @@ import datetime as dt
 import json
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from orchestration.config import EXPECTATIONS_DIR, SEEDS_DIR
 from orchestration.db import transaction
+from orchestration.quality import gx_worker
 from orchestration.quality.outcomes import ExpectationOutcome
 from orchestration.quality.tables import ensure_quality_tables, table_exists
 
@@ -84,6 +88,27 @@ def build_suite(suite_dict: dict[str, Any]):
     context = gx_context()
     suite = ExpectationSuite(name=suite_dict["name"], expectations=suite_dict["expectations"], meta=suite_dict.get("meta") or {})
     return context.suites.add_or_update(suite)
+
+
+_SUITES: dict[str, tuple[str, Any]] = {}  # suite name -> (the dict it was built from, as JSON; the suite)
+
+
+def suite_for(suite_dict: dict[str, Any]):
+    """The built suite of `suite_dict`, built once per process and rebuilt when the dict changes
+    (a suite file edited between runs of a long-lived process, or a test's own suite)."""
+    key = json.dumps(suite_dict, sort_keys=True, default=str)
+    cached = _SUITES.get(suite_dict["name"])
+    if cached is None or cached[0] != key:
+        cached = (key, build_suite(suite_dict))
+        _SUITES[suite_dict["name"]] = cached
+    return cached[1]
+
+
+def prepare_suites() -> None:
+    """Build every suite of expectations/ (row rules and file rules) ahead of use: the GX worker
+    does this at start-up, while the pipeline is still ingesting."""
+    for path in [*sorted(EXPECTATIONS_DIR.glob("*.json")), *sorted((EXPECTATIONS_DIR / "file_rules").glob("*.json"))]:
+        suite_for(load_suite_dict(path))
 
 
 def row_rules_path(kind: str) -> Path:
@@ -217,11 +242,58 @@ def month_start(month: str) -> dt.date:
     return dt.date.fromisoformat(f"{month}-01")
 
 
-def store_results(con, validation_result, outcomes: list[ExpectationOutcome], source: str, month: str) -> None:
+@dataclass(frozen=True)
+class BatchValidation:
+    """What a GX validation of one (source, month) batch gives back to the caller: plain data,
+    no GX objects, so that it crosses from the GX worker cheaply."""
+
+    source: str
+    month: str
+    suite_name: str
+    rows: int
+    outcomes: list[ExpectationOutcome]
+    result_json: str  # GX's ExpectationSuiteValidationResult as JSON, BSN-like values masked
+
+
+def validate_arrow_batch(suite_dict: dict[str, Any], table, asset_name: str, parameters: dict[str, Any],
+                         source: str, month: str) -> BatchValidation:
+    """Validate one batch (an Arrow table, as DuckDB gives it) with GX in this process. Called in the
+    GX worker by `validate_batches`; callable in-process too (the tests compare the two)."""
+    dataframe = table.to_pandas()
+    result = validate_dataframe(suite_for(suite_dict), dataframe, asset_name, parameters)
+    return BatchValidation(
+        source=source,
+        month=month,
+        suite_name=result.suite_name,
+        rows=len(dataframe),
+        outcomes=outcomes_of(result, source, month),
+        result_json=json.dumps(mask_bsn_like(result.to_json_dict()), default=str),
+    )
+
+
+# Batches handed to the worker ahead of the one being collected: enough to keep it busy while
+# the caller stores results and reads the next batch, few enough to bound the memory they hold.
+BATCHES_IN_FLIGHT = 2
+
+
+def validate_batches(jobs: Iterable[tuple[dict[str, Any], Any, str, dict[str, Any], str, str]]) -> Iterator[BatchValidation]:
+    """Validate each job (the arguments of `validate_arrow_batch`) in the GX worker; results in
+    the order of the jobs. `jobs` is consumed lazily, at most BATCHES_IN_FLIGHT ahead."""
+    pending: list[tuple[Any, str]] = []
+    for job in jobs:
+        pending.append((gx_worker.submit(validate_arrow_batch, *job), f"validating {job[4]} {job[5]} ({job[0]['name']})"))
+        if len(pending) >= BATCHES_IN_FLIGHT:
+            future, what = pending.pop(0)
+            yield gx_worker.result(future, what)
+    for future, what in pending:
+        yield gx_worker.result(future, what)
+
+
+def store_results(con, validation: BatchValidation) -> None:
     """Replace the stored results of this suite for (source, month): flat rows in
     landing.expectation_results, GX's JSON in landing.gx_validation_results."""
+    source, month, suite_name, outcomes = validation.source, validation.month, validation.suite_name, validation.outcomes
     first_day = month_start(month)
-    suite_name = validation_result.suite_name
     now = dt.datetime.now()
     with transaction(con):
         for table in ("landing.expectation_results", "landing.gx_validation_results"):
@@ -239,7 +311,7 @@ def store_results(con, validation_result, outcomes: list[ExpectationOutcome], so
         )
         con.execute(
             "INSERT INTO landing.gx_validation_results VALUES (?, ?, ?, ?, ?)",
-            [first_day, source, suite_name, json.dumps(mask_bsn_like(validation_result.to_json_dict()), default=str), now],
+            [first_day, source, suite_name, validation.result_json, now],
         )
 
 
@@ -271,13 +343,14 @@ def batches_of(con, table: str, months: list[str]) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def dataframe_of(con, query: str, params: list):
-    """A query's rows as a pandas DataFrame, through Arrow: several times faster than .df() for
-    text columns. (con.sql would avoid Arrow's extra copy but refuses to run while the caller's
-    connection holds an unfinished result, which we cannot rule out.)"""
+def arrow_of(con, query: str, params: list):
+    """A query's rows as an Arrow table: the GX worker turns it into the pandas DataFrame GX reads
+    (several times faster than .df() for text columns, and pickled as whole buffers on the way).
+    (con.sql would avoid Arrow's extra copy but refuses to run while the caller's connection holds
+    an unfinished result, which we cannot rule out.)"""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-        return con.execute(query, params).to_arrow_table().to_pandas()
+        return con.execute(query, params).to_arrow_table()
 
 
 def referenced_columns(suite_dict: dict[str, Any]) -> list[str]:
@@ -318,17 +391,21 @@ def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path
     forget_results(con, suite_dict["name"], months, batches)
     if not batches:
         return []
-    suite = build_suite(suite_dict)
     columns = ", ".join(f'"{c}"' for c in batch_columns(con, f"parsed.{kind}", suite_dict))
-    outcomes: list[ExpectationOutcome] = []
-    for source, month in batches:
-        dataframe = dataframe_of(
-            con,
-            f"SELECT {columns} FROM parsed.{kind} WHERE source = ? AND CAST(delivery_month AS DATE) = ? ORDER BY row_number",
-            [source, month_start(month)],
+    jobs = (
+        (
+            suite_dict,
+            arrow_of(con, f"SELECT {columns} FROM parsed.{kind} WHERE source = ? AND CAST(delivery_month AS DATE) = ? "
+                          "ORDER BY row_number", [source, month_start(month)]),
+            f"parsed_{kind}",
+            suite_parameters(suite_dict, kind, month),
+            source,
+            month,
         )
-        result = validate_dataframe(suite, dataframe, f"parsed_{kind}", suite_parameters(suite_dict, kind, month))
-        batch_outcomes = outcomes_of(result, source, month)
-        store_results(con, result, batch_outcomes, source, month)
-        outcomes.extend(batch_outcomes)
+        for source, month in batches
+    )
+    outcomes: list[ExpectationOutcome] = []
+    for validation in validate_batches(jobs):
+        store_results(con, validation)
+        outcomes.extend(validation.outcomes)
     return outcomes
