@@ -25,17 +25,20 @@ trajectory_last_month as (
     group by trajectory_key
 ),
 
+-- the latest month each source landed anything (rows, quarantine, row issues, a file): from the
+-- landing tables, not the staging views. Staging holds one file version per (source, month) that
+-- landed, so the months are the same, and the views' de-duplication over the whole history cost
+-- most of this model's time (scale 100: 11.5 s of 12 s).
 landed_months as (
-    select source, max(delivery_month) as last_month
+    select source, max(last_month) as last_month
     from (
-        select source, delivery_month from {{ source('landing', 'deliveries') }}
+        select source, max(delivery_month) as last_month from {{ source('landing', 'deliveries') }}
         where status in ('loaded', 'unchanged')
-        union all select source, month from {{ ref('stg_uitkeringen__benefits') }}
-        union all select source, month from {{ ref('stg_brp__persons') }}
-        union all select source, month from {{ ref('stg_klantbeeld__client_states') }}
-        union all select source, snapshot_month from {{ ref('stg_trajecten__trajectories') }}
-        union all select source, delivery_month from {{ source('landing', 'quarantine') }}
-        union all select source, delivery_month from {{ source('landing', 'row_issues') }}
+        group by source
+        {%- for landing_table in ['uitkeringen', 'brp', 'klantbeeld', 'trajecten', 'quarantine', 'row_issues'] %}
+        union all
+        select source, max(delivery_month) from {{ source('landing', landing_table) }} group by source
+        {%- endfor %}
     ) as months
     group by source
 ),
