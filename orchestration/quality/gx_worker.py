@@ -16,7 +16,12 @@ a watchdog thread in the worker sees its parent pid change and exits.
 
 What crosses the process boundary: batches as Arrow tables (pickled as Arrow IPC buffers, no
 per-row work and no pandas in the main process), suites as plain dicts, results as JSON dicts and
-`ExpectationOutcome`s. GX objects stay in the worker."""
+`ExpectationOutcome`s. GX objects stay in the worker.
+
+The worker is started with `spawn` (a fresh interpreter, not a fork of a process that holds
+DuckDB connections, Dagster's threads and SQLite handles). Like every spawned process it imports
+the parent's main script first: a script that uses the worker must keep its work under
+`if __name__ == "__main__":` (statmon's entry point, dagster and pytest do)."""
 from __future__ import annotations
 
 import atexit
@@ -54,8 +59,6 @@ def start() -> None:
             return
         _executor = ProcessPoolExecutor(
             max_workers=1,
-            # spawn: a fresh interpreter, not a fork of a process holding DuckDB connections,
-            # Dagster's threads and SQLite handles.
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_initialize_worker,
             initargs=(os.getpid(),),
@@ -153,10 +156,10 @@ def _discard() -> int | None:
         executor, _executor, _ready = _executor, None, None
     if executor is None:
         return None
-    codes = [p.exitcode for p in (getattr(executor, "_processes", None) or {}).values()]
+    processes = list((getattr(executor, "_processes", None) or {}).values())
     _terminate(executor)
-    executor.shutdown(wait=True, cancel_futures=True)
-    return next((code for code in codes if code is not None), None)
+    executor.shutdown(wait=True, cancel_futures=True)  # joins the pool's processes: exit codes are known
+    return next((p.exitcode for p in processes if p.exitcode), None)
 
 
 atexit.register(shutdown)
