@@ -162,7 +162,13 @@ def _discard() -> int | None:
     return next((p.exitcode for p in processes if p.exitcode), None)
 
 
-atexit.register(shutdown)
+# At interpreter exit concurrent.futures joins its pools before `atexit` handlers run, which would
+# wait for a worker still importing GX. Its own hook (threading._register_atexit) runs hooks in
+# reverse order of registration: ours, registered after that module's, runs first.
+if hasattr(threading, "_register_atexit"):
+    threading._register_atexit(shutdown)
+else:  # pragma: no cover (CPython < 3.9)
+    atexit.register(shutdown)
 
 
 # ---------------------------------------------------------------------------------- worker
