@@ -12,6 +12,7 @@ TABLES = [
     "marts.initiative_flows", "marts.cohort_progress", "marts.cohort_progress_settlement",
     "marts.participation_by_gender", "marts.dq_issues",
     "intermediate.int_person_months", "intermediate.int_trajectories_as_of_month",
+    "intermediate.int_benefit_spells",
 ]
 
 

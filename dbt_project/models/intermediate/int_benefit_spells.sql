@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_all_unless_appending('last_delivery_month') }}",
+    post_hook="{{ delete_superseded_spell_rows() }}",
+    on_schema_change='fail'
+) }}
 -- Benefit spells from the monthly snapshots, one row per spell and person: a spell is a benefit
 -- (registratienummer_uitkering) with its start date, so a benefit number that ends and later
 -- restarts with a new aanvangsdatum is two spells; a household benefit lists each partner on its
@@ -7,10 +14,20 @@
 -- later correction overrides an earlier end, a month delivered twice counts once (staging keeps
 -- one version) and a missing month changes nothing. A spell that vanishes without an end date is
 -- not ended here: it is a dq issue (benefit_vanished). Marts count benefits by spell_id.
--- Rebuilt in full: a correction may arrive for any spell in any later month.
+--
+-- Incremental when the run only adds months after every month this table holds (the monthly
+-- refresh): a spell's row depends only on its own deliveries, so only the spells delivered in
+-- the new months change, and their row follows from the earlier row and the new months (the
+-- latest delivery is a new one; first month, months delivered and persons merge). The earlier
+-- rows of those spells are removed after the insert (post-hook). A run that includes a month
+-- this table already holds (a re-delivery, a late month) or no months rebuilds it in full:
+-- a re-delivered month can change or remove any spell delivered in it.
+{%- set watermark = append_watermark('last_delivery_month') %}
+{%- if watermark is none %}
 with benefit_rows as (
     select
         *,
+        {{ spell_id('benefit_id', 'benefit_start_date') }} as spell_id,
         row_number() over (
             partition by benefit_id, benefit_start_date
             order by month desc, (benefit_end_date is null), source_row
@@ -20,27 +37,91 @@ with benefit_rows as (
 
 spell_bounds as (
     select
-        benefit_id,
-        benefit_start_date,
+        spell_id,
         min(month) as first_delivery_month,
         max(month) as last_delivery_month,
-        count(distinct month) as months_delivered,
-        count(distinct person_id) as persons
+        count(distinct month) as months_delivered
     from benefit_rows
-    group by benefit_id, benefit_start_date
+    group by spell_id
 ),
 
 spell_persons as (
-    select benefit_id, benefit_start_date, person_id, max(month) as person_last_delivery_month
+    select spell_id, person_id, max(month) as person_last_delivery_month
     from benefit_rows
-    group by benefit_id, benefit_start_date, person_id
+    group by spell_id, person_id
+),
+{%- else %}
+-- the months after the latest one this table holds
+with benefit_rows as (
+    select
+        *,
+        {{ spell_id('benefit_id', 'benefit_start_date') }} as spell_id,
+        row_number() over (
+            partition by benefit_id, benefit_start_date
+            order by month desc, (benefit_end_date is null), source_row
+        ) as recency
+    from {{ ref('stg_uitkeringen__benefits') }}
+    where month > {{ watermark }}
+),
+
+new_bounds as (
+    select
+        spell_id,
+        min(month) as first_delivery_month,
+        max(month) as last_delivery_month,
+        count(distinct month) as months_delivered
+    from benefit_rows
+    group by spell_id
+),
+
+-- what this table holds for the same spells: all of it from months before the new ones
+earlier_rows as (
+    select s.spell_id, s.person_id, s.first_delivery_month, s.months_delivered, s.person_last_delivery_month
+    from {{ this }} as s
+    inner join new_bounds as n on n.spell_id = s.spell_id
+),
+
+spell_bounds as (
+    select
+        n.spell_id,
+        coalesce(e.first_delivery_month, n.first_delivery_month) as first_delivery_month,
+        n.last_delivery_month,
+        coalesce(e.months_delivered, 0) + n.months_delivered as months_delivered
+    from new_bounds as n
+    left join (
+        select spell_id, min(first_delivery_month) as first_delivery_month, max(months_delivered) as months_delivered
+        from earlier_rows
+        group by spell_id
+    ) as e on e.spell_id = n.spell_id
+),
+
+spell_persons as (
+    select
+        coalesce(n.spell_id, e.spell_id) as spell_id,
+        coalesce(n.person_id, e.person_id) as person_id,
+        coalesce(n.person_last_delivery_month, e.person_last_delivery_month) as person_last_delivery_month
+    from (
+        select spell_id, person_id, max(month) as person_last_delivery_month
+        from benefit_rows
+        group by spell_id, person_id
+    ) as n
+    full outer join earlier_rows as e
+        on e.spell_id = n.spell_id
+        and e.person_id = n.person_id
+),
+{%- endif %}
+
+spell_person_counts as (
+    select spell_id, count(*) as persons
+    from spell_persons
+    group by spell_id
 )
 
 select
-    {{ dbt.concat(["r.benefit_id", "'|'", "cast(r.benefit_start_date as " ~ dbt.type_string() ~ ")"]) }} as spell_id,
+    r.spell_id,
     r.benefit_id,
     p.person_id,
-    b.persons as persons_on_benefit,
+    c.persons as persons_on_benefit,
     r.benefit_kind_code,
     r.is_general_assistance,
     r.benefit_start_date as start_date,
@@ -56,10 +137,7 @@ select
     r.source_file as latest_source_file,
     r.source_row as latest_source_row
 from benefit_rows as r
-inner join spell_bounds as b
-    on b.benefit_id = r.benefit_id
-    and b.benefit_start_date = r.benefit_start_date
-inner join spell_persons as p
-    on p.benefit_id = r.benefit_id
-    and p.benefit_start_date = r.benefit_start_date
+inner join spell_bounds as b on b.spell_id = r.spell_id
+inner join spell_persons as p on p.spell_id = r.spell_id
+inner join spell_person_counts as c on c.spell_id = r.spell_id
 where r.recency = 1
