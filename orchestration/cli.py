@@ -120,7 +120,12 @@ def main(argv: list[str] | None = None) -> int:
             note = prepare_home(home)
             if note:
                 print(note, file=sys.stderr)
+        from orchestration import dbt_state
+
+        started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         status = run_pipeline(args.raw_dir, args.warehouse, args.month)
+        if status == 0 and dbt_state.skipped_build_since(args.warehouse.resolve(), started):
+            print(dbt_state.NO_NEW_DATA)
         if argv is None:  # the process's own command line (not a caller in Python): leave now
             _exit_without_teardown(status)
         return status

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration import config
+from orchestration import config, dbt_state
 from orchestration.partitions import months_of_run
 from orchestration.resources import WarehouseResource
 
@@ -98,15 +98,31 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     dbt test (a mart invariant) is recorded for the publication gate: a failure blocks the
     months of this run and later ones (orchestration/quality/blocking.py)."""
     months = months_of_run(context.run.tags)
+    fingerprint = None
+    if not context.is_subset:  # a chosen subset (the UI) is always built
+        fingerprint = build_inputs_fingerprint(warehouse, months)
+        reason = _unchanged_since_publication(warehouse, fingerprint, context.run.tags)
+        if reason:
+            # Nothing yielded: the models are not materialized in this run, and Dagster skips
+            # every step downstream of them (publication, council report); the run succeeds.
+            context.log.info(f"{dbt_state.NO_NEW_DATA}: {reason}")
+            _record_build(warehouse, context.run_id, fingerprint, "skipped")
+            return
+        _record_build(warehouse, context.run_id, fingerprint, "started")
     _write_run_months(warehouse, months)
+    # dbt starts from this warehouse's parse state (orchestration/dbt_state.py); dagster-dbt only
+    # copies the project's shared target/partial_parse.msgpack into a target that has none.
+    target_path = _invocation_target(context)
+    dbt_state.seed_target(warehouse.warehouse, target_path)
     # Unit tests test the SQL, not the data: they run in `make test` (tests/dbt_models), not every month.
-    invocation = dbt.cli(["build", "--exclude", "test_type:unit"], context=context, raise_on_error=False)
+    invocation = dbt.cli(["build", "--exclude", "test_type:unit"], context=context, raise_on_error=False,
+                         target_path=target_path)
     invariants = []
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult) and event.severity == dg.AssetCheckSeverity.ERROR:
             invariants.append(event)
         yield event
-    _keep_partial_parse(invocation.target_path)
+    dbt_state.keep_from_target(warehouse.warehouse, invocation.target_path)
     _record_invariants(warehouse, invariants, months)
     if not invocation.is_successful():
         # A failing test is reported above as an asset check (and an `error` one blocks
@@ -114,6 +130,8 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
         problem = dbt_build_failure(_run_results(invocation))
         if problem:
             raise dg.Failure(description=f"dbt build failed: {problem}")
+    if fingerprint:
+        _record_build(warehouse, context.run_id, fingerprint, "built")
 
 
 def _run_results(invocation) -> dict | None:
@@ -133,21 +151,13 @@ def dbt_build_failure(run_results: dict | None) -> str | None:
 
 
 
-def _keep_partial_parse(invocation_target: Path) -> None:
-    """dagster-dbt gives every dbt invocation its own target directory and seeds it with
-    target/partial_parse.msgpack, which only `dbt parse` (ensure_manifest) writes. dbt refuses a
-    partial parse made for another profile, and the profile includes the warehouse path: a
-    manifest parsed for another warehouse (tests, docs) meant a full parse (~3 s) in every run
-    until the project changed. Keeping this build's parse state makes the next run of the same
-    warehouse parse only what changed. Best effort: a missing file costs one full parse."""
-    import shutil
+def _invocation_target(context: dg.AssetExecutionContext) -> Path:
+    """A target directory of its own for this dbt invocation, named as dagster-dbt names them
+    (<op>-<run id>-<random>: the benchmark finds run_results.json by the run id)."""
+    import uuid
 
-    parsed = Path(invocation_target) / "partial_parse.msgpack"
-    if parsed.exists():
-        destination = Path(config.DBT_PROJECT_DIR) / "target" / "partial_parse.msgpack"
-        temporary = destination.with_suffix(f".msgpack.{os.getpid()}")
-        shutil.copyfile(parsed, temporary)
-        os.replace(temporary, destination)  # atomic: a concurrent dbt never reads half a file
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return Path(config.DBT_PROJECT_DIR) / "target" / name
 
 
 def _write_run_months(warehouse: WarehouseResource, months: list[str]) -> None:
@@ -183,3 +193,87 @@ def _record_invariants(warehouse: WarehouseResource, results: list[dg.AssetCheck
             for result in results
         ]
         record_check_results(con, outcomes, "mart_invariant", replace_all=True)
+
+
+REBUILD_TAG = "statmon/rebuild"   # run tag "true": build even when nothing changed
+REBUILD_ENV = "STATMON_REBUILD"   # the same for `statmon run` (STATMON_REBUILD=1)
+
+
+def build_inputs_fingerprint(warehouse: WarehouseResource, months: list[str],
+                             manifest_path: Path | None = None) -> str:
+    """sha256 of everything a `dbt build` of this run reads that can change between runs:
+    - the deliveries (every file loaded, failed or superseded, with its sha256; a file delivered
+      again byte for byte adds an `unchanged` row only, which is left out),
+    - the stewards' waivers, each with whether it is still valid today (dq_issues compares
+      valid_until with the current date: an expired waiver changes the marts),
+    - the GX results the dq models read (expectation_results, without their timestamps),
+    - the dbt project: each node's checksum and config and each macro's SQL, from the manifest,
+    - the run's months (landing.run_months, which the incremental models rebuild)."""
+    import hashlib
+    import json
+
+    with warehouse.connect(read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'landing'").fetchall()}
+        queries = {
+            "deliveries": "select distinct delivery_month, source, source_file, file_hash, file_size, status "
+                          "from landing.deliveries where status <> 'unchanged'",
+            "dq_waivers": "select rule_id, record_key, reason, waived_by, valid_until, valid_until >= current_date "
+                          "from landing.dq_waivers",
+            "expectation_results": "select distinct delivery_month, source, suite_name, expectation_type, column_name, "
+                                   "rule, severity, success, element_count, unexpected_count, detail "
+                                   "from landing.expectation_results",
+        }
+        digest = hashlib.sha256()
+        for table, query in queries.items():
+            rows = con.execute(f"select coalesce(sha256(string_agg(row_text, chr(10) order by row_text)), '') "
+                               f"from (select cast(t as varchar) as row_text from ({query}) t)").fetchone()[0] \
+                if table in tables else "absent"
+            digest.update(f"{table}:{rows}\n".encode())
+    manifest = json.loads(Path(manifest_path or dbt_project.manifest_path).read_text())
+    project = {
+        "nodes": {uid: [n.get("checksum"), n.get("config"), n.get("depends_on")] for uid, n in manifest["nodes"].items()},
+        "sources": {uid: n.get("config") for uid, n in manifest.get("sources", {}).items()},
+        "macros": {uid: m.get("macro_sql") for uid, m in manifest.get("macros", {}).items()
+                   if m.get("package_name") == manifest["metadata"].get("project_name")},
+    }
+    digest.update(json.dumps(project, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(sorted(months)).encode())
+    return digest.hexdigest()
+
+
+def _unchanged_since_publication(warehouse: WarehouseResource, fingerprint: str, run_tags: Mapping[str, str]) -> str | None:
+    """Why this run need not build (a message), or None when it must: it may skip only when the
+    last build that started completed, was the build the last publication published, and read
+    exactly the inputs this run would read."""
+    import duckdb
+
+    if run_tags.get(REBUILD_TAG) == "true" or os.environ.get(REBUILD_ENV, "") not in ("", "0"):
+        return None
+    published = config.published_dir(warehouse.warehouse) / "published.duckdb"
+    if not published.exists():
+        return None
+    with warehouse.connect(read_only=True) as con:
+        if not con.execute("select count(*) from information_schema.tables where table_schema = 'landing' "
+                           "and table_name = 'dbt_builds'").fetchone()[0]:
+            return None
+        last = con.execute(f"select run_id, fingerprint, status from {dbt_state.BUILDS_TABLE} where status in ('started', 'built') "
+                           "order by recorded_at desc limit 1").fetchone()
+    if not last or last[2] != "built" or last[1] != fingerprint:
+        return None
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        row = con.execute("select run_id, published_at from publication_log order by published_at desc limit 1").fetchone()
+    except duckdb.Error:  # a publication from before the log existed
+        return None
+    finally:
+        con.close()
+    if not row or row[0] != last[0]:
+        return None
+    return (f"deliveries, waivers, GX results, dbt project and months are those of run {last[0][:8]}, "
+            f"published at {row[1]:%Y-%m-%d %H:%M}; set {REBUILD_ENV}=1 to build anyway")
+
+
+def _record_build(warehouse: WarehouseResource, run_id: str, fingerprint: str, status: str) -> None:
+    with warehouse.connect() as con:
+        dbt_state.record_build(con, run_id, fingerprint, status)
