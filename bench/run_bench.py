@@ -57,6 +57,7 @@ SEED = 42
 REFRESH_MONTH = "2018-05"
 HISTORY_RANGE = ("2014-01", "2022-01")  # 96 months of history and one new month
 HISTORY_LENGTHS = (12, 48, 96)
+NO_NEW_DATA = "no new data since the last publication: nothing rebuilt"  # statmon run's line (orchestration/dbt_state.py)
 REPORT_STEPS = ("council_report", "data_docs")  # Dagster steps timed apart from the refresh
 TARGETS = {  # issue 7
     ("refresh", 100): "<= 3x lower bound and < 120 s",
@@ -333,8 +334,12 @@ def pipeline_run(ws: Workspace, figure: str, scale: float, month: str | None = N
     seconds, peak, rc = measure(cmd, ws.env(), REPO, log, by_command)
     steps, run_start, run_id = dagster_steps(ws.dagster_home)
     dbt = dbt_timings(run_id)
-    detail = log.read_text()[-400:] if rc else ""
-    if rc == 0 and "statmon_dbt_models" in steps and not dbt:
+    output = log.read_text()
+    detail = output[-400:] if rc else ""
+    skipped_build = NO_NEW_DATA in output  # nothing changed since the last publication: no dbt build
+    if skipped_build:
+        detail = NO_NEW_DATA
+    if rc == 0 and "statmon_dbt_models" in steps and not dbt and not skipped_build:
         # `statmon run` said ok but dbt's command did not finish (no run_results.json): not a
         # valid measurement of the pipeline's work
         rc, detail = 98, "dbt build wrote no run_results.json (failed); run not counted"
