@@ -1,6 +1,12 @@
 """The dbt project as Dagster assets: every model a Dagster asset, every dbt test an asset
 check (dagster-dbt). The manifest is prepared once (`dbt parse`, only when a file of the dbt
-project changed since the last parse) and read from dbt_project/target/manifest.json."""
+project changed since the last parse) and read from dbt_project/target/manifest.json.
+
+Each build starts from the warehouse's own dbt parse state (orchestration/dbt_state.py). A run
+whose build would read exactly what the last published build read (build_inputs_fingerprint)
+builds nothing: the dbt step yields no model, so Dagster skips the publication and the report, and
+`statmon run` ends with `no new data since the last publication: nothing rebuilt`
+(STATMON_REBUILD=1, or the run tag statmon/rebuild=true, builds anyway)."""
 
 import os
 import subprocess
@@ -208,6 +214,7 @@ def build_inputs_fingerprint(warehouse: WarehouseResource, months: list[str],
       valid_until with the current date: an expired waiver changes the marts),
     - the GX results the dq models read (expectation_results, without their timestamps),
     - the dbt project: each node's checksum and config and each macro's SQL, from the manifest,
+    - the code of the publication, its gate and the report (the steps skipped with the build),
     - the run's months (landing.run_months, which the incremental models rebuild)."""
     import hashlib
     import json
@@ -238,6 +245,12 @@ def build_inputs_fingerprint(warehouse: WarehouseResource, months: list[str],
                    if m.get("package_name") == manifest["metadata"].get("project_name")},
     }
     digest.update(json.dumps(project, sort_keys=True, default=str).encode())
+    # The code of the skipped steps: a corrected publication or report is applied at once.
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted([*(package / "publish").rglob("*.py"), *(package / "report").rglob("*"),
+                        package / "quality" / "blocking.py"]):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(f"{path.relative_to(package)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
     digest.update(json.dumps(sorted(months)).encode())
     return digest.hexdigest()
 
