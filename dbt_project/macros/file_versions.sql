@@ -2,7 +2,7 @@
     version per source and month (a re-delivery replaces the older one); should two versions
     ever be present, the one landed last (landing.deliveries.loaded_at) wins, then the highest
     file name and hash, so a month delivered twice is never counted twice. -#}
-{% macro current_file_versions(landing_table) -%}
+{% macro current_file_versions(landing_table, month_filter='') -%}
     select source, delivery_month, file_hash
     from (
         select
@@ -16,6 +16,7 @@
         from (
             select distinct source, delivery_month, source_file, file_hash
             from {{ landing_table }}
+            where 1 = 1 {{ month_filter }}
         ) as v
         left join (
             select source, delivery_month, file_hash, max(loaded_at) as loaded_at

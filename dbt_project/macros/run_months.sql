@@ -58,3 +58,21 @@
     {%- set result = run_query("select month from " ~ relation ~ " order by month") -%}
     {{ return(result.columns[0].values() | map('string') | list) }}
 {%- endmacro %}
+
+{#- Models keyed by delivery month (staging): a delivery changes only its own month, so an
+    incremental run replaces exactly the run's months. `and <column> in (<run months>)` on such a
+    run, else nothing (a full build reads every month). -#}
+{% macro incremental_delivery_month_filter(column) -%}
+    {#- `this` is None in a unit test: the model is built from its given rows, in full -#}
+    {%- if this is not none and is_incremental() and run_months() | length > 0 %}
+    and {{ in_run_months(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of the delivery-month models: remove the run's months (every month without run
+    months) before their rows are appended again; a withdrawn month leaves nothing behind. -#}
+{% macro delete_run_months(column) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}{% if run_months() | length > 0 %} where {{ in_run_months(column) }}{% endif %}
+    {%- endif -%}
+{%- endmacro %}

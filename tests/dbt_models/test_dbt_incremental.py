@@ -13,6 +13,8 @@ TABLES = [
     "marts.participation_by_gender", "marts.dq_issues",
     "intermediate.int_person_months", "intermediate.int_trajectories_as_of_month",
     "intermediate.int_benefit_spells",
+    "staging.stg_uitkeringen__benefits", "staging.stg_brp__persons",
+    "staging.stg_klantbeeld__client_states", "staging.stg_trajecten__trajectories",
 ]
 
 

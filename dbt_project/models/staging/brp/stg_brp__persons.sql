@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_run_months('month') }}",
+    on_schema_change='fail'
+) }}
 -- One row per person per BRP delivery month; the asylum flag from the verblijfstitel list.
 -- Incomplete BRP dates arrive imputed from landing (unknown day = 1st, unknown month = July).
+-- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
+-- changes only its own month's rows); a full build (no run months) rebuilds every month.
+-- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
 with current_versions as (
-    {{ current_file_versions(source('landing', 'brp')) }}
+    {{ current_file_versions(source('landing', 'brp'), incremental_delivery_month_filter('delivery_month')) }}
 ),
 
 person_rows as (
@@ -15,6 +24,7 @@ person_rows as (
         on v.source = p.source
         and v.delivery_month = p.delivery_month
         and v.file_hash = p.file_hash
+    where 1 = 1 {{ incremental_delivery_month_filter('p.delivery_month') }}
 )
 
 select

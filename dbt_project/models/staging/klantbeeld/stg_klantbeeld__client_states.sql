@@ -1,6 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_run_months('month') }}",
+    on_schema_change='fail'
+) }}
 -- The state of each client in the case system at the end of each delivered month.
+-- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
+-- changes only its own month's rows); a full build (no run months) rebuilds every month.
+-- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
 with current_versions as (
-    {{ current_file_versions(source('landing', 'klantbeeld')) }}
+    {{ current_file_versions(source('landing', 'klantbeeld'), incremental_delivery_month_filter('delivery_month')) }}
 ),
 
 client_rows as (
@@ -14,6 +23,7 @@ client_rows as (
         on v.source = k.source
         and v.delivery_month = k.delivery_month
         and v.file_hash = k.file_hash
+    where 1 = 1 {{ incremental_delivery_month_filter('k.delivery_month') }}
 )
 
 select

@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_run_months('snapshot_month') }}",
+    on_schema_change='fail'
+) }}
 -- One row per trajectory per partner snapshot. A trajectory is (partner, person, initiative,
 -- aanmelddatum); `trajectory_key` spells that out so a steward can read it.
+-- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
+-- changes only its own month's rows); a full build (no run months) rebuilds every month.
+-- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
 with current_versions as (
-    {{ current_file_versions(source('landing', 'trajecten')) }}
+    {{ current_file_versions(source('landing', 'trajecten'), incremental_delivery_month_filter('delivery_month')) }}
 ),
 
 trajectory_rows as (
@@ -16,6 +25,7 @@ trajectory_rows as (
         on v.source = t.source
         and v.delivery_month = t.delivery_month
         and v.file_hash = t.file_hash
+    where 1 = 1 {{ incremental_delivery_month_filter('t.delivery_month') }}
 )
 
 select

@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_run_months('month') }}",
+    on_schema_change='fail'
+) }}
 -- One row per benefit (registratienummer_uitkering) per delivered month, from the file version in
 -- force for that month; codes joined to their lists (household, gender, reason group).
+-- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
+-- changes only its own month's rows); a full build (no run months) rebuilds every month.
+-- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
 with current_versions as (
-    {{ current_file_versions(source('landing', 'uitkeringen')) }}
+    {{ current_file_versions(source('landing', 'uitkeringen'), incremental_delivery_month_filter('delivery_month')) }}
 ),
 
 benefit_rows as (
@@ -11,6 +20,7 @@ benefit_rows as (
         on v.source = u.source
         and v.delivery_month = u.delivery_month
         and v.file_hash = u.file_hash
+    where 1 = 1 {{ incremental_delivery_month_filter('u.delivery_month') }}
 )
 
 select
