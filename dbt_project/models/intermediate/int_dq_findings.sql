@@ -8,21 +8,25 @@ with status as (
     select * from {{ ref('int_statushouder_status') }}
 ),
 
+-- the latest delivery holding a record, from the small intermediate tables rather than another
+-- pass over the staged history: a benefit's from its spells, a trajectory's from its state as of
+-- the last month (the latest snapshot that contains it)
 benefit_last_month as (
-    select benefit_id, max(month) as last_month
-    from {{ ref('stg_uitkeringen__benefits') }}
+    select benefit_id, max(last_delivery_month) as last_month
+    from {{ ref('int_benefit_spells') }}
     group by benefit_id
 ),
 
 benefits_delivered as (
     select max(month) as last_benefits_month
-    from {{ ref('stg_uitkeringen__benefits') }}
+    from {{ ref('int_reporting_months') }}
+    where has_benefits_delivery
 ),
 
 trajectory_last_month as (
-    select trajectory_key, max(snapshot_month) as last_month
-    from {{ ref('stg_trajecten__trajectories') }}
-    group by trajectory_key
+    select trajectory_key, state_snapshot_month as last_month
+    from {{ ref('int_trajectories_as_of_month') }}
+    where as_of_month = (select max(as_of_month) from {{ ref('int_trajectories_as_of_month') }})
 ),
 
 -- the latest month each source landed anything (rows, quarantine, row issues, a file): from the
