@@ -129,6 +129,7 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             invariants.append(event)
         yield event
     dbt_state.keep_from_target(warehouse.warehouse, invocation.target_path)
+    _wait_until_dbt_let_go(warehouse)
     _record_invariants(warehouse, invariants, months)
     if not invocation.is_successful():
         # A failing test is reported above as an asset check (and an `error` one blocks
@@ -138,6 +139,23 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             raise dg.Failure(description=f"dbt build failed: {problem}")
     if fingerprint:
         _record_build(warehouse, context.run_id, fingerprint, "built")
+
+
+def _wait_until_dbt_let_go(warehouse: WarehouseResource, seconds: float = 30.0) -> None:
+    """DuckDB has one writing process: the process that ran dbt may still hold the warehouse
+    for a moment after its output ended (it closes the file as it exits). Wait for it rather
+    than fail the step; after `seconds` the write below raises the lock error itself."""
+    import time
+
+    import duckdb
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            duckdb.connect(str(warehouse.warehouse)).close()
+            return
+        except duckdb.IOException:
+            time.sleep(0.2)
 
 
 def _run_results(invocation) -> dict | None:
