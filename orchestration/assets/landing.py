@@ -9,7 +9,7 @@ import warnings
 
 import dagster as dg
 
-from orchestration.partitions import monthly_partitions
+from orchestration.partitions import monthly_partitions, months_of_run
 from orchestration.resources import WarehouseResource
 
 SOURCE_KINDS = ("uitkeringen", "brp", "klantbeeld", "formatie", "trajecten")
@@ -56,6 +56,11 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
                         f"| {month} | {result.source} | {result.status} | {result.rows_in or 0} | "
                         f"{result.rows_loaded or 0} | {result.rows_quarantined or 0} |"
                     )
+            # The row_rules check validates these rows with GX: start that now, in the GX worker,
+            # so it runs while the next sources are landed; the check collects the result.
+            from orchestration.quality.gx_runner import start_parsed_batch_validation
+
+            start_parsed_batch_validation(con, kind, months_of_run(context.run.tags))
         table = "| month | source | status | rows in | loaded | quarantined |\n|---|---|---|---|---|---|\n"
         return dg.MaterializeResult(
             metadata={

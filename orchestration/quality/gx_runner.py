@@ -377,22 +377,10 @@ def batch_columns(con, table: str, suite_dict: dict[str, Any]) -> list[str]:
     return [c for c in present if c in wanted]
 
 
-def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path | None = None) -> list[ExpectationOutcome]:
-    """Validate `expectations/<kind>.json` with GX on parsed.<kind>, one validation per
-    (source, month) of `months`; store the results (replacing earlier ones of that source and
-    month) and return one outcome per expectation and batch. No parsed table or no suite file:
-    nothing to validate, []."""
-    ensure_quality_tables(con)
-    suite_path = suite_path or row_rules_path(kind)
-    if not suite_path.exists() or not table_exists(con, "parsed", kind):
-        return []
-    suite_dict = load_suite_dict(suite_path)
-    batches = batches_of(con, f"parsed.{kind}", months)
-    forget_results(con, suite_dict["name"], months, batches)
-    if not batches:
-        return []
+def _row_rule_jobs(con, kind: str, suite_dict: dict[str, Any], batches: list[tuple[str, str]]):
+    """The worker jobs of the row rules of `kind`, one per batch, read lazily."""
     columns = ", ".join(f'"{c}"' for c in batch_columns(con, f"parsed.{kind}", suite_dict))
-    jobs = (
+    return (
         (
             suite_dict,
             arrow_of(con, f"SELECT {columns} FROM parsed.{kind} WHERE source = ? AND CAST(delivery_month AS DATE) = ? "
@@ -404,8 +392,70 @@ def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path
         )
         for source, month in batches
     )
+
+
+def _warehouse_of(con) -> str:
+    return con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0] or ""
+
+
+# Validations started by the landing step, waiting for the row_rules check of the same run:
+# (warehouse, kind, months) -> (suite dict, batches, [(future, what)]). In-process executor only;
+# under a multiprocess executor the check finds nothing here and validates itself.
+_STARTED: dict[tuple[str, str, tuple[str, ...]], tuple[dict[str, Any], list[tuple[str, str]], list]] = {}
+# A backfill validates in the check, BATCHES_IN_FLIGHT at a time: starting every month's batches
+# at once would hold them all in memory. A monthly refresh (one or two months) starts at landing.
+MAX_STARTED_MONTHS = 2
+
+
+def start_parsed_batch_validation(con, kind: str, months: list[str]) -> bool:
+    """Start validating the parsed batches of `kind` in `months` in the GX worker now, while the
+    pipeline lands the next source; `validate_parsed_batch` (the row_rules check) collects the
+    results. Called by the landing step once its rows are in. False when there is nothing to start."""
+    key = (_warehouse_of(con), kind, tuple(months))
+    _forget_started(key)
+    suite_path = row_rules_path(kind)
+    if not suite_path.exists() or not table_exists(con, "parsed", kind):
+        return False
+    suite_dict = load_suite_dict(suite_path)
+    batches = batches_of(con, f"parsed.{kind}", months)
+    if not batches or len({month for _source, month in batches}) > MAX_STARTED_MONTHS:
+        return False
+    futures = [(gx_worker.submit(validate_arrow_batch, *job), f"validating {job[4]} {job[5]} ({suite_dict['name']})")
+               for job in _row_rule_jobs(con, kind, suite_dict, batches)]
+    _STARTED[key] = (suite_dict, batches, futures)
+    return True
+
+
+def _forget_started(key) -> None:
+    started = _STARTED.pop(key, None)
+    for future, _what in (started[2] if started else []):
+        future.cancel()
+
+
+def validate_parsed_batch(con, kind: str, months: list[str], *, suite_path: Path | None = None) -> list[ExpectationOutcome]:
+    """Validate `expectations/<kind>.json` with GX on parsed.<kind>, one validation per
+    (source, month) of `months`; store the results (replacing earlier ones of that source and
+    month) and return one outcome per expectation and batch. No parsed table or no suite file:
+    nothing to validate, []. Validations the landing step started for the same suite and batches
+    (`start_parsed_batch_validation`) are collected instead of run again."""
+    ensure_quality_tables(con)
+    started = _STARTED.pop((_warehouse_of(con), kind, tuple(months)), None) if suite_path is None else None
+    suite_path = suite_path or row_rules_path(kind)
+    if not suite_path.exists() or not table_exists(con, "parsed", kind):
+        return []
+    suite_dict = load_suite_dict(suite_path)
+    batches = batches_of(con, f"parsed.{kind}", months)
+    forget_results(con, suite_dict["name"], months, batches)
+    if not batches:
+        return []
+    if started is not None and started[0] == suite_dict and started[1] == batches:
+        validations = (gx_worker.result(future, what) for future, what in started[2])
+    else:
+        for future, _what in (started[2] if started else []):
+            future.cancel()
+        validations = validate_batches(_row_rule_jobs(con, kind, suite_dict, batches))
     outcomes: list[ExpectationOutcome] = []
-    for validation in validate_batches(jobs):
+    for validation in validations:
         store_results(con, validation)
         outcomes.extend(validation.outcomes)
     return outcomes

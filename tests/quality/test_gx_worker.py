@@ -300,3 +300,38 @@ def test_no_worker_left_after_statmon_run(tmp_path):
     assert process.returncode == 2 and "another run" in err
     assert wait_gone(workers, 5) == set()
 
+
+
+# ------------------------------------------------------------- validation started at landing
+
+
+def stored_rows(con, suite_name: str) -> list[tuple]:
+    return con.execute(
+        "SELECT source, delivery_month, expectation_type, column_name, rule, success, element_count, unexpected_count, detail "
+        "FROM landing.expectation_results WHERE suite_name = ? ORDER BY ALL", [suite_name]).fetchall()
+
+
+def test_validation_started_at_landing_is_collected_by_the_check_with_the_same_results(warehouse):
+    suite_name = gx_runner.load_suite_dict(gx_runner.row_rules_path("trajecten"))["name"]
+    expected_outcomes = gx_runner.validate_parsed_batch(warehouse, "trajecten", ["2018-02"])  # validated by the check itself
+    expected_rows = stored_rows(warehouse, suite_name)
+
+    assert gx_runner.start_parsed_batch_validation(warehouse, "trajecten", ["2018-02"])  # what the landing step does
+    started = next(v for k, v in gx_runner._STARTED.items() if k[1:] == ("trajecten", ("2018-02",)))
+    assert len(started[2]) == len(gx_runner.batches_of(warehouse, "parsed.trajecten", ["2018-02"])) >= 2  # one per partner
+    assert gx_runner.validate_parsed_batch(warehouse, "trajecten", ["2018-02"]) == expected_outcomes
+    assert all(future.done() for future, _ in started[2])  # collected, not validated again
+    assert stored_rows(warehouse, suite_name) == expected_rows
+    assert not [k for k in gx_runner._STARTED if k[1] == "trajecten"]
+
+
+def test_a_started_validation_for_other_batches_is_not_used(warehouse, tmp_path):
+    """Started for 2018-01 and 2018-02, checked for 2018-02 only: the check validates itself."""
+    expected = gx_runner.validate_parsed_batch(warehouse, "brp", ["2018-02"])
+    gx_runner.start_parsed_batch_validation(warehouse, "brp", ["2018-01", "2018-02"])
+    assert gx_runner.validate_parsed_batch(warehouse, "brp", ["2018-02"]) == expected
+    # a validation started on another warehouse is never collected here
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    ensure_landing_schema(other)
+    assert not gx_runner.start_parsed_batch_validation(other, "brp", ["2018-02"])  # nothing parsed there
+    other.close()
