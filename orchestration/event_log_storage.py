@@ -58,7 +58,12 @@ _live_storages: "weakref.WeakSet[PooledSqliteEventLogStorage]" = weakref.WeakSet
 @atexit.register
 def _close_connections_at_exit() -> None:
     for storage in list(_live_storages):
-        storage._dispose_engines()
+        # A daemon thread (the UI's watcher) may be mid-query: never close a connection under it.
+        if storage._db_lock.acquire(timeout=2):
+            try:
+                storage._dispose_engines()
+            finally:
+                storage._db_lock.release()
 
 
 def default_base_dir() -> str:
