@@ -7,6 +7,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+# the dbt target (dbt_project/profiles.yml) the pipeline builds: duckdb, or postgres
+DBT_TARGET = os.environ.get("STATMON_DBT_TARGET", "duckdb")
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 REGISTRY_FILE = Path(__file__).resolve().parent / "sources" / "registry.yaml"

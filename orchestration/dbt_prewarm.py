@@ -47,6 +47,7 @@ class DbtServer:
 
     def __init__(self, process: subprocess.Popen, directory: Path):
         self.process, self.directory = process, directory
+        self.parse_target = directory / "target"  # the server's parse writes partial_parse.msgpack here
 
     def stop(self) -> None:
         """End a server nobody called (a run that failed before dbt) and remove its socket
@@ -167,18 +168,57 @@ def serve(parent: str, listener_fd: str, project_dir: str, profiles_dir: str, ta
     except BaseException as err:  # noqa: BLE001 - the client must get an exit status whatever happens
         print(f"statmon-dbt: dbt failed in the server: {type(err).__name__}: {err}", flush=True)
         code = 2
+    _command_done.set()
+    _close_warehouse()
     sys.stdout.flush()
     sys.stderr.flush()
-    _command_done.set()
-    os.write(1, EXIT_MARKER + str(code).encode() + b"\n")
-    return code
+    # The client exits when this process is gone: like a plain dbt, whose exit dagster-dbt awaits
+    # before the step opens the warehouse again (DuckDB has one writer).
+    os.write(1, EXIT_MARKER + f"{code}:{os.getpid()}".encode() + b"\n")
+    os._exit(code)
+
+
+def _close_warehouse() -> None:
+    """Close dbt-duckdb's database now (a checkpoint, then the file lock is free), not whenever its
+    module-level environment is collected."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter (postgres): dbt closed its connections after the command
+        return
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        try:
+            environment.close()
+        except Exception:  # noqa: BLE001 - exiting anyway; DuckDB's WAL keeps what was committed
+            pass
 
 
 # ------------------------------------------------------------------------------------------ client
 
 
+def dbt_executable(plain_dbt: str) -> str:
+    """The executable dagster-dbt should start: `statmon-dbt` while a server waits, else plain dbt."""
+    if os.environ.get(SOCKET_ENV):
+        return str(Path(sys.executable).with_name("statmon-dbt"))
+    return plain_dbt
+
+
 def _real_dbt() -> str:
     return str(Path(sys.executable).with_name("dbt"))
+
+
+def _wait_until_gone(pid: int, seconds: float = 60.0) -> None:
+    """Until the process has exited (a zombie waiting for its parent has let go of every file)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.02)
 
 
 def client_main() -> None:
@@ -196,12 +236,13 @@ def client_main() -> None:
         os.execv(_real_dbt(), ["dbt", *args])
     env = {k: v for k, v in os.environ.items() if k != SOCKET_ENV}
     conn.sendall(json.dumps({"args": args, "env": env, "cwd": os.getcwd()}).encode() + b"\n")
-    code, received = None, False
+    code, server_pid, received = None, None, False
     out = sys.stdout.buffer
     try:
         for line in conn.makefile("rb"):
             if line.startswith(EXIT_MARKER):
-                code = int(line[len(EXIT_MARKER):].strip() or 2)
+                code_text, _, pid_text = line[len(EXIT_MARKER):].strip().decode().partition(":")
+                code, server_pid = int(code_text or 2), int(pid_text or 0)
                 break
             received = True
             out.write(line)
@@ -209,6 +250,8 @@ def client_main() -> None:
     except OSError:
         pass
     conn.close()
+    if server_pid:
+        _wait_until_gone(server_pid)
     if code is None and not received:  # the server died before it took the command
         os.execv(_real_dbt(), ["dbt", *args])
     if code is None:

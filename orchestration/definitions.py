@@ -8,6 +8,7 @@
 """
 import dagster as dg
 
+from orchestration import dbt_prewarm
 from orchestration.assets.dbt import DBT_EXECUTABLE, StatmonDbtCliResource, dbt_project, statmon_dbt_models
 from orchestration.assets.landing import dq_waivers, landing_assets
 from orchestration.assets.publication import council_report, data_docs, publication
@@ -25,6 +26,6 @@ defs = dg.Definitions(
     sensors=[raw_delivery_sensor],
     resources={
         "warehouse": warehouse_resource_from_env(),
-        "dbt": StatmonDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": StatmonDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_prewarm.dbt_executable(DBT_EXECUTABLE)),
     },
 )

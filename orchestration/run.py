@@ -117,6 +117,24 @@ def _run_pipeline(raw_dir: Path, warehouse: Path, month: str | None, out, starte
 
 
 def _execute(raw_dir: Path, warehouse: Path, months: list[str]):
+    # Before Dagster is imported: dbt imports itself and parses the project on the other core
+    # (orchestration/dbt_prewarm.py), from this warehouse's parse state; the build's
+    # `statmon-dbt` hands its command to it.
+    from orchestration import dbt_prewarm, dbt_state
+
+    server = dbt_prewarm.start_server(config.DBT_PROJECT_DIR, config.DBT_PROJECT_DIR, config.DBT_TARGET,
+                                      partial_parse=dbt_state.partial_parse_path(warehouse))
+    try:
+        return _execute_job(warehouse, months)
+    finally:
+        if server is not None:
+            if server.process.poll() is not None:
+                # it parsed and took the build: its parse is this warehouse's state for the next run
+                dbt_state.keep_from_target(warehouse, server.parse_target)
+            server.stop()
+
+
+def _execute_job(warehouse: Path, months: list[str]):
     from orchestration.definitions import defs
     from orchestration.partitions import run_tags_for_months
 
