@@ -36,7 +36,7 @@ test: env
 ## dagster-dev: the Dagster UI on http://127.0.0.1:3000 for this code location
 dagster-dev: env
 	mkdir -p warehouse/dagster_home
-	test -f warehouse/dagster_home/dagster.yaml || cp orchestration/dagster.yaml warehouse/dagster_home/
+	$(BIN)/python -m orchestration.dagster_home warehouse/dagster_home
 	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home STATMON_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) STATMON_RAW_DIR=$(CURDIR)/$(RAW_DIR) $(BIN)/dagster dev
 
 ## docs: dbt docs (the data dictionary for BI users) into dbt_project/target/static_index.html

@@ -22,7 +22,7 @@ from orchestration import config, dbt_state
 from orchestration.partitions import months_of_run
 from orchestration.resources import WarehouseResource
 
-DBT_TARGET = os.environ.get("STATMON_DBT_TARGET", "duckdb")
+DBT_TARGET = config.DBT_TARGET
 # The dbt of this environment, also when .venv/bin is not on PATH (statmon started by full path).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -114,7 +114,13 @@ def statmon_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             context.log.info(f"{dbt_state.NO_NEW_DATA}: {reason}")
             _record_build(warehouse, context.run_id, fingerprint, "skipped")
             return
+        unfinished = _unfinished_earlier_build(warehouse, context.run_id)
         _record_build(warehouse, context.run_id, fingerprint, "started")
+        if unfinished and months:
+            # The incremental models hold only what that build finished: its months may be half
+            # staged. Build everything once rather than only this run's months.
+            context.log.warning(f"the dbt build of run {unfinished[:8]} did not finish: building all months")
+            months = []
     _write_run_months(warehouse, months)
     # dbt starts from this warehouse's parse state (orchestration/dbt_state.py); dagster-dbt only
     # copies the project's shared target/partial_parse.msgpack into a target that has none.
@@ -303,6 +309,19 @@ def _unchanged_since_publication(warehouse: WarehouseResource, fingerprint: str,
         return None
     return (f"deliveries, waivers, GX results, dbt project and months are those of run {last[0][:8]}, "
             f"published at {row[1]:%Y-%m-%d %H:%M}; set {REBUILD_ENV}=1 to build anyway")
+
+
+def _unfinished_earlier_build(warehouse: WarehouseResource, run_id: str) -> str | None:
+    """The run id of the latest earlier build when it started and never reached `built` (a model
+    in error, a crash, a kill), else None."""
+    with warehouse.connect() as con:
+        if not con.execute("select count(*) from information_schema.tables where table_schema = 'landing' "
+                           "and table_name = 'dbt_builds'").fetchone()[0]:
+            return None
+        rows = con.execute(
+            f"select run_id, bool_or(status = 'built') from {dbt_state.BUILDS_TABLE} where run_id <> ? "
+            "and status <> 'skipped' group by run_id order by max(recorded_at) desc limit 1", [run_id]).fetchall()
+    return rows[0][0] if rows and not rows[0][1] else None
 
 
 def _record_build(warehouse: WarehouseResource, run_id: str, fingerprint: str, status: str) -> None:

@@ -128,6 +128,24 @@ def test_runs_rebuild_only_after_a_change(chain, statmon):
     assert "Unable to do partial parsing" not in parse_log
     assert "Partial parsing enabled" in parse_log or "skipping parsing" in parse_log
 
+    # 4. A build that never finished (a crash, a kill or a model in error leaves only `started`):
+    # the incremental models may hold half of its months, so the next run builds every month,
+    # not only its own, and that full build counts as the last build.
+    import datetime as dt
+
+    con = duckdb.connect(str(warehouse))
+    con.execute(f"insert into {dbt_state.BUILDS_TABLE} values ('crashed-run-0000', 'x', 'started', ?)",
+                [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)])
+    con.close()
+    result = _refresh(chain, statmon)
+    assert "dbt build of run crashed- did not finish: building all months" in result.stderr, result.stderr[-3000:]
+    assert _builds(warehouse)[-1][1] == "built"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from landing.run_months").fetchone()[0] == 0  # empty = all months
+    finally:
+        con.close()
+
 
 def test_fingerprint_follows_the_dbt_project_and_the_months(pipeline_run, tmp_path):
     """A changed model (its checksum in the manifest) or other months make another fingerprint."""
