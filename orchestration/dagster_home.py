@@ -51,6 +51,10 @@ def _write_atomically(target: Path, content: bytes) -> None:
 
 
 if __name__ == "__main__":
-    note = prepare_home(Path(sys.argv[1]))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Create or upgrade the dagster.yaml of a Dagster home.")
+    parser.add_argument("home", type=Path, help="the Dagster home directory (DAGSTER_HOME)")
+    note = prepare_home(parser.parse_args().home)
     if note:
         print(note)
