@@ -23,7 +23,6 @@
 -- this table already holds (a re-delivery, a late month) or no months rebuilds it in full:
 -- a re-delivered month can change or remove any spell delivered in it.
 {%- set watermark = append_watermark('last_delivery_month') %}
-{%- if watermark is none %}
 with benefit_rows as (
     select
         *,
@@ -33,7 +32,11 @@ with benefit_rows as (
             order by month desc, (benefit_end_date is null), source_row
         ) as recency
     from {{ ref('stg_uitkeringen__benefits') }}
+    {%- if watermark is not none %}
+    where month > {{ watermark }}  -- the months after the latest one this table holds
+    {%- endif %}
 ),
+{%- if watermark is none %}
 
 spell_bounds as (
     select
@@ -51,18 +54,6 @@ spell_persons as (
     group by spell_id, person_id
 ),
 {%- else %}
--- the months after the latest one this table holds
-with benefit_rows as (
-    select
-        *,
-        {{ spell_id('benefit_id', 'benefit_start_date') }} as spell_id,
-        row_number() over (
-            partition by benefit_id, benefit_start_date
-            order by month desc, (benefit_end_date is null), source_row
-        ) as recency
-    from {{ ref('stg_uitkeringen__benefits') }}
-    where month > {{ watermark }}
-),
 
 new_bounds as (
     select
