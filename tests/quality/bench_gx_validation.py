@@ -35,7 +35,7 @@ def build(con, rows: int, month: str) -> None:
 
 
 def main(sizes: list[int]) -> None:
-    from orchestration.ingest import ensure_landing_schema
+    from orchestration.db import ensure_landing_schema
     from orchestration.quality.file_rules import run_file_rules
     from orchestration.quality.gx_runner import gx_context, validate_parsed_batch
 

@@ -1,12 +1,21 @@
-"""Row rules run by GX on the parsed batch: stored results, and GX's counts against what the
-ingestion (the same suites compiled to SQL) quarantined or flagged on a bad delivery."""
+"""The result of every row rule, recorded by ingestion from the compiled SQL in the transaction
+that lands the delivery (landing.expectation_results): counts that agree with what was quarantined
+or flagged, examples without a BSN, replaced with the delivery, read back by the row_rules check.
+That GX finds the same rows is tests/ingestion/test_ingest_rules_gx.py."""
 import json
 
 import pytest
 
 from orchestration.config import EXPECTATIONS_DIR
-from orchestration.ingest import ensure_landing_schema, ingest_month
-from orchestration.quality.gx_runner import validate_parsed_batch
+from orchestration.db import ensure_landing_schema
+from orchestration.quality.expectation_results import recorded_outcomes
+from orchestration.sources.ingest import ingest_month
+
+ROW_SUITE = "landing_uitkeringen_rows"
+
+
+def outcomes_of(con, kind: str, months: list[str]):
+    return recorded_outcomes(con, f"landing_{kind}_rows", months)
 
 HEADER = ("statistiekjaar;statistiekmaand;registratienummer_uitkering;statistiekcode;bsn;geboortedatum;geslacht;"
           "leefvorm;aanvangsdatum_uitkering;einddatum_uitkering;reden_beeindiging;kenmerk_statushouder;klantmanager_id")
@@ -72,24 +81,24 @@ def ingested(con, tmp_path):
     return con
 
 
-def test_gx_counts_equal_what_ingestion_quarantined_or_flagged(ingested):
+def test_recorded_counts_equal_what_ingestion_quarantined_or_flagged(ingested):
     con = ingested
-    outcomes = validate_parsed_batch(con, "uitkeringen", ["2018-05"])
-    gx_counts: dict[str, int] = {}
+    outcomes = outcomes_of(con, "uitkeringen", ["2018-05"])
+    counts: dict[str, int] = {}
     for o in outcomes:
         assert o.source == "uitkeringen" and o.month == "2018-05" and o.element_count == ROWS
-        gx_counts[o.rule] = gx_counts.get(o.rule, 0) + (o.unexpected_count or 0)
+        counts[o.rule] = counts.get(o.rule, 0) + (o.unexpected_count or 0)
     ingestion_counts = dict(con.execute(
         """SELECT rule, count(*) FROM (SELECT rule FROM landing.quarantine
                                        UNION ALL SELECT rule FROM landing.row_issues) GROUP BY rule"""
     ).fetchall())
     expected = {rule: len(rows) for rule, rows in BAD_ROWS.items()}
     assert ingestion_counts == expected
-    assert {rule: count for rule, count in gx_counts.items() if count} == expected
+    assert {rule: count for rule, count in counts.items() if count} == expected
     for o in outcomes:
         assert o.success == (not o.unexpected_count)
         assert o.severity == "warn"
-    # the rows GX passed are exactly those landed
+    # the rows that passed are exactly those landed
     assert con.execute("SELECT count(*) FROM landing.uitkeringen").fetchone()[0] == ROWS - sum(
         len(BAD_ROWS[r]) for r in ("bsn_invalid", "key_missing", "wrong_month", "required_date_missing", "required_date_invalid"))
 
@@ -102,7 +111,7 @@ def test_clean_delivery_passes_every_expectation(con, tmp_path):
                              else benefit_row(n) for n in range(25)]) + "\n", encoding="utf-8")
     ensure_landing_schema(con)
     ingest_month(con, raw, "2018-05", "uitkeringen", b"test-key-not-secret")
-    outcomes = validate_parsed_batch(con, "uitkeringen", ["2018-05"])
+    outcomes = outcomes_of(con, "uitkeringen", ["2018-05"])
     assert outcomes and all(o.success and not o.unexpected_count for o in outcomes)
     assert con.execute("SELECT count(*) FROM landing.quarantine").fetchone()[0] == 0
 
@@ -127,7 +136,7 @@ BAD_TRAJECTORIES = {
 }
 
 
-def test_partner_delivery_gx_counts_equal_ingestion(con, tmp_path):
+def test_partner_delivery_counts_equal_ingestion(con, tmp_path):
     raw = tmp_path / "raw"
     (raw / "2018-05").mkdir(parents=True)
     lines = [TRAJECTORY_HEADER] + [trajectory_row(n) for n in range(12)]
@@ -139,79 +148,58 @@ def test_partner_delivery_gx_counts_equal_ingestion(con, tmp_path):
     (raw / "2018-05" / "trajecten_uaf.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     ensure_landing_schema(con)
     ingest_month(con, raw, "2018-05", "trajecten", b"test-key-not-secret")
-    outcomes = validate_parsed_batch(con, "trajecten", ["2018-05"])
+    outcomes = outcomes_of(con, "trajecten", ["2018-05"])
     assert {o.source for o in outcomes} == {"trajecten_uaf"}
-    gx_counts: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for o in outcomes:
-        gx_counts[o.rule] = gx_counts.get(o.rule, 0) + (o.unexpected_count or 0)
+        counts[o.rule] = counts.get(o.rule, 0) + (o.unexpected_count or 0)
     ingestion_counts = dict(con.execute(
         """SELECT rule, count(*) FROM (SELECT rule FROM landing.quarantine
                                        UNION ALL SELECT rule FROM landing.row_issues) GROUP BY rule"""
     ).fetchall())
     expected = {rule: len(rows) for rule, rows in BAD_TRAJECTORIES.items()}
     assert ingestion_counts == expected
-    assert {rule: count for rule, count in gx_counts.items() if count} == expected
+    assert {rule: count for rule, count in counts.items() if count} == expected
 
 
-def test_results_are_stored_once_per_expectation_and_replaced(ingested):
+def test_results_are_recorded_once_per_expectation_with_examples_and_no_bsn(ingested):
     con = ingested
-    outcomes = validate_parsed_batch(con, "uitkeringen", ["2018-05"])
-    validate_parsed_batch(con, "uitkeringen", ["2018-05"])
     rows = con.execute(
-        """SELECT rule, column_name, success, unexpected_count, element_count, severity, detail, suite_name
-           FROM landing.expectation_results ORDER BY rule, column_name"""
+        """SELECT rule, column_name, success, unexpected_count, element_count, severity, detail, suite_name, result,
+                  kwargs, expectation_index, file_hash
+           FROM landing.expectation_results ORDER BY expectation_index"""
     ).fetchall()
     suite = json.loads((EXPECTATIONS_DIR / "uitkeringen.json").read_text())
-    assert len(rows) == len(outcomes) == len(suite["expectations"])
+    assert len(rows) == len(suite["expectations"]) and [r[10] for r in rows] == list(range(len(rows)))
+    assert {r[7] for r in rows} == {ROW_SUITE}
     failed = [r for r in rows if not r[2]]
     assert {r[0] for r in failed} == set(BAD_ROWS)
     bsn = next(r for r in failed if r[0] == "bsn_invalid")
     assert bsn[3] == 2 and f"2 of {ROWS} rows fail" in bsn[6]
+    assert json.loads(bsn[8])["partial_unexpected_list"] == ["elfproef", "wrong_length"]
     code = next(r for r in failed if r[0] == "unknown_code" and r[1] == "statistiekcode")
-    assert "'99'" in code[6]
-    # no BSN in any detail: the 9-digit BSN values of the fixture never appear
-    details = " ".join(r[6] for r in rows)
-    assert elfproef_failure(30) not in details and valid_bsn(0) not in details
-    assert con.execute("SELECT count(*) FROM landing.gx_validation_results").fetchone()[0] == 1
+    assert "'99'" in code[6] and json.loads(code[9])["value_set"] == ["01", "02", "03", "11", "12", "14"]
+    # the file version the results describe
+    assert {r[11] for r in rows} == {con.execute("SELECT file_hash FROM landing.deliveries").fetchone()[0]}
+    # no BSN in any detail or result: the 9-digit BSN values of the fixture never appear
+    stored = " ".join(f"{r[6]} {r[8]}" for r in rows)
+    assert elfproef_failure(30) not in stored and valid_bsn(0) not in stored
 
 
-def test_no_bsn_like_value_in_stored_gx_results(con, tmp_path):
-    """GX keeps example values; a 9-digit value (say a BSN typed into another column) is masked."""
-    con.execute("CREATE SCHEMA parsed")
-    con.execute("""CREATE TABLE parsed.klantbeeld AS SELECT DATE '2018-05-01' AS delivery_month, 'klantbeeld' AS source,
-                   i::INTEGER AS row_number, CASE WHEN i = 2 THEN '123456782' ELSE 'werk' END AS advies_route
-                   FROM range(1, 4) t(i)""")
-    suite = tmp_path / "klantbeeld.json"
-    suite.write_text(json.dumps({"name": "t", "expectations": [
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "advies_route", "value_set": ["werk"]},
-         "meta": {"rule": "unknown_code"}}]}))
-    (outcome,) = validate_parsed_batch(con, "klantbeeld", ["2018-05"], suite_path=suite)
-    assert outcome.unexpected_count == 1 and "******782" in outcome.detail
-    stored = con.execute("SELECT result_json FROM landing.gx_validation_results").fetchone()[0]
-    assert "123456782" not in stored and "******782" in stored
+def test_a_bsn_like_value_in_another_column_is_masked_in_the_examples(con, tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "2018-05").mkdir(parents=True)
+    (raw / "2018-05" / "uitkeringen.csv").write_text(
+        "\n".join([HEADER, benefit_row(1), benefit_row(2, statistiekcode="123456782")]) + "\n", encoding="utf-8")
+    ensure_landing_schema(con)
+    ingest_month(con, raw, "2018-05", "uitkeringen", b"test-key-not-secret")
+    detail, result = con.execute(
+        "SELECT detail, result FROM landing.expectation_results WHERE rule = 'unknown_code' AND column_name = 'statistiekcode'"
+    ).fetchone()
+    assert "******782" in detail and "******782" in result
+    assert "123456782" not in detail + result
 
 
-def test_months_outside_the_request_are_not_validated(ingested):
-    assert validate_parsed_batch(ingested, "uitkeringen", ["2018-04"]) == []
-    assert validate_parsed_batch(ingested, "brp", ["2018-05"]) == []  # nothing parsed for brp
-
-
-def test_severity_and_parameters_from_a_suite_file(con, tmp_path):
-    con.execute("CREATE SCHEMA parsed")
-    con.execute(
-        """CREATE TABLE parsed.formatie AS SELECT DATE '2018-05-01' AS delivery_month, 'formatie' AS source,
-           '2018-05/formatie.csv' AS source_file, i::INTEGER AS row_number,
-           CASE WHEN i = 3 THEN '2018-04' ELSE '2018-05' END AS maand, 'statushouders' AS team FROM range(1, 6) t(i)"""
-    )
-    suite = tmp_path / "formatie.json"
-    suite.write_text(json.dumps({"name": "test_formatie", "expectations": [
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "maand", "value_set": ["2018-05"]},
-         "meta": {"rule": "maand_of_folder", "severity": "error", "description": "maand equals the folder's month"}},
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "team", "value_set": {"$PARAMETER": "codes_leefvorm"}},
-         "meta": {"rule": "team_code", "code_list": "leefvorm"}},
-    ]}))
-    outcomes = validate_parsed_batch(con, "formatie", ["2018-05"], suite_path=suite)
-    maand, team = outcomes
-    assert (maand.rule, maand.success, maand.unexpected_count, maand.severity) == ("maand_of_folder", False, 1, "error")
-    assert maand.detail.startswith("maand equals the folder's month: 1 of 5 rows fail (formatie 2018-05)")
-    assert (team.rule, team.unexpected_count, team.severity) == ("team_code", 5, "warn")
+def test_months_outside_the_request_report_nothing(ingested):
+    assert outcomes_of(ingested, "uitkeringen", ["2018-04"]) == []
+    assert outcomes_of(ingested, "brp", ["2018-05"]) == []  # nothing delivered for brp
