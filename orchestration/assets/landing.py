@@ -85,11 +85,6 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
                         totals["rows_in"] += result.rows_in or 0
                         totals["rows_loaded"] += result.rows_loaded or 0
                         totals["rows_quarantined"] += result.rows_quarantined or 0
-                        if suites.file_rules_path(kind).exists():
-                            # the file rules will validate this delivery with GX: import it meanwhile
-                            from orchestration.quality import gx
-
-                            gx.import_in_background()
                     lines.append(
                         f"| {month} | {result.source} | {result.status} | {result.rows_in or 0} | "
                         f"{result.rows_loaded or 0} | {result.rows_quarantined or 0} |"

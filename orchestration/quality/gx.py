@@ -3,51 +3,33 @@ landed rows (file_rules.py) and the Data Docs site (data_docs.py). The row rules
 production (they are compiled to SQL: orchestration/sources/rules.py); the tests use GX as their
 oracle.
 
-`import great_expectations` costs ~5 s, so it is imported only here, only when a suite has to be
-validated or Data Docs rebuilt. `import_in_background` starts that import on a plain thread as soon
-as the landing step knows it will be needed; ingestion meanwhile runs in DuckDB, which releases
-the GIL, and the first validation then finds GX (mostly) imported."""
+`import great_expectations` costs ~5 s, so it is imported here, only when a file suite has to
+validate a changed delivery (and in data_docs.py when the month's results changed): a run over
+unchanged months never imports it. (Importing it on a thread while the landing steps run was
+measured and dropped: both are Python holding the GIL, and the seconds only moved from one step to
+the other.)"""
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from orchestration.quality.expectation_results import EXAMPLE_COUNT, ExpectationResult, column_of
 from orchestration.quality.suites import gx_suite
 
 DATASOURCE_NAME = "statmon_dataframes"
-_lock = threading.Lock()
 _context = None
-_importer: threading.Thread | None = None
-
-
-def _import_gx() -> None:
-    import great_expectations  # noqa: F401
-
-
-def import_in_background() -> None:
-    """Start importing GX on a thread (once per process). A later `import great_expectations`
-    waits for it (Python's import lock) instead of importing twice. Not a daemon thread: the
-    interpreter never exits in the middle of an import."""
-    global _importer
-    with _lock:
-        if _importer is None:
-            _importer = threading.Thread(target=_import_gx, name="statmon-import-gx")
-            _importer.start()
 
 
 def context():
     """The process's GX context: ephemeral, progress bars off, one pandas datasource."""
     global _context
-    with _lock:
-        if _context is None:
-            import great_expectations as gx
-            from great_expectations.data_context.types.base import ProgressBarsConfig
+    if _context is None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
-            ctx = gx.get_context(mode="ephemeral")
-            ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-            ctx.data_sources.add_pandas(DATASOURCE_NAME)
-            _context = ctx
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        ctx.data_sources.add_pandas(DATASOURCE_NAME)
+        _context = ctx
     return _context
 
 

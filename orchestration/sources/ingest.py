@@ -37,7 +37,7 @@ from orchestration.quality import suites
 from orchestration.quality.expectation_results import (EXAMPLE_COUNT, ExpectationResult, column_map_result,
                                                        delete_results, store_results)
 from orchestration.sources.readers import DeliveryUnreadable, RawBatch, drop_batch, read_delivery
-from orchestration.sources.registry import SOURCE_KINDS, Kind, Layout, Registry, Source, load_registry
+from orchestration.sources.registry import SOURCE_KINDS, Kind, Layout, Source, load_registry
 from orchestration.sources.rules import CompiledRule, compile_rules, parse_date_sql, quote_ident, sql_literal
 
 MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -249,19 +249,19 @@ def drop_prepared(con, prepared: PreparedDelivery | None) -> None:
         drop_batch(con, prepared.batch)
 
 
-def source_of_file(path: Path, registry: Registry) -> Source:
-    """The registry source a file name belongs to: the most specific (longest) matching pattern,
-    so `trajecten_uaf_extra.csv` is partner uaf_extra's, not uaf's."""
-    matching = [s for s in registry.sources if s.matches(Path(path).name)]
-    if not matching:
-        raise LookupError(f"{Path(path).name}: matches no source of the registry")
-    return max(matching, key=lambda s: len(s.pattern))
+def source_of_file(path: Path, sources: tuple[Source, ...]) -> Source | None:
+    """The source a file name belongs to: of the matching patterns the most specific (longest),
+    so `trajecten_uaf_extra.csv` is partner uaf_extra's, not uaf's. None when none matches."""
+    matching = [s for s in sources if s.matches(Path(path).name)]
+    return max(matching, key=lambda s: len(s.pattern)) if matching else None
 
 
 def prepare_file(con, path: Path, registry_path: Path | None = None) -> PreparedDelivery:
     """`prepare_delivery` for a file, its source found by its name in the registry."""
     registry = load_registry(registry_path)
-    source = source_of_file(path, registry)
+    source = source_of_file(path, registry.sources)
+    if source is None:
+        raise LookupError(f"{Path(path).name}: matches no source of the registry")
     return prepare_delivery(con, Path(path), Path(path).read_bytes(), source, registry.kinds[source.kind],
                             Path(path).name)
 
@@ -329,15 +329,18 @@ def _landing_select(kind: Kind, source: Source, rules: list[CompiledRule], linea
     return ", ".join(parts)
 
 
-def _rule_results(con, checked: str, rules: list[CompiledRule], suite: dict, source: str, month: str,
-                  file_hash: str) -> tuple[int, list[ExpectationResult]]:
-    """Rows checked and each rule's result (count of failing rows, the first failing values) over
-    the checked table, in one pass."""
-    aggregates = ["count(*)"]
+def _counts_and_results(con, checked: str, rules: list[CompiledRule], suite: dict, source: str, month: str,
+                        file_hash: str) -> tuple[tuple[int, int, int], list[ExpectationResult]]:
+    """In one pass over the checked rows: (rows loaded, rows quarantined, loaded rows with an
+    issue) and each rule's result (rows checked, rows failing, the first failing values)."""
+    issue_any = " OR ".join(f"f{r.index}" for r in rules if r.on_fail != "quarantine") or "FALSE"
+    aggregates = ["count(*)", "count(*) FILTER (WHERE NOT quarantined)", "count(*) FILTER (WHERE quarantined)",
+                  f"count(*) FILTER (WHERE NOT quarantined AND ({issue_any}))"]
     for r in rules:
         aggregates += [f"count(*) FILTER (WHERE f{r.index})",
                        f"flatten(min_by([{quote_ident(r.column)}], row_number, {EXAMPLE_COUNT}) FILTER (WHERE f{r.index}))"]
-    ((rows, *per_rule),) = con.execute(f"SELECT {', '.join(aggregates)} FROM {checked}").fetchall()
+    ((rows, loaded, quarantined, with_issues, *per_rule),) = con.execute(
+        f"SELECT {', '.join(aggregates)} FROM {checked}").fetchall()
     inputs = suites.inputs_hash(suite, file_hash)
     results = [
         ExpectationResult(source=source, month=month, suite_name=suite["name"], index=r.index, expectation=r.expectation,
@@ -345,7 +348,7 @@ def _rule_results(con, checked: str, rules: list[CompiledRule], suite: dict, sou
                           file_hash=file_hash, inputs_hash=inputs)
         for r, unexpected, examples in zip(rules, per_rule[0::2], per_rule[1::2])
     ]
-    return rows, results
+    return (loaded, quarantined, with_issues), results
 
 
 def _load(con, prepared: PreparedDelivery, month: str, month_date: dt.date, source_file: str, file_hash: str,
@@ -382,12 +385,8 @@ def _load(con, prepared: PreparedDelivery, month: str, month_date: dt.date, sour
 
         record_key = f"{quote_ident(kind.record_key)}" if kind.record_key else "NULL::VARCHAR"
         issue_rules = [r for r in rules if r.on_fail != "quarantine"]
-        issue_any = " OR ".join(f"f{r.index}" for r in issue_rules) or "FALSE"
-        loaded, quarantined_rows, with_issues = con.execute(
-            f"SELECT count(*) FILTER (WHERE NOT quarantined), count(*) FILTER (WHERE quarantined), "
-            f"count(*) FILTER (WHERE NOT quarantined AND ({issue_any})) FROM {checked}"
-        ).fetchall()[0]
-        _rows, results = _rule_results(con, checked, rules, suite, source.source, month, file_hash)
+        (loaded, quarantined_rows, with_issues), results = _counts_and_results(
+            con, checked, rules, suite, source.source, month, file_hash)
         store_results(con, results)
         # Statements that would write nothing are skipped: for the many small partner files the
         # fixed cost of a statement outweighs its work.
@@ -443,18 +442,11 @@ def _delete_version(con, kind: str, source: str, month_date: dt.date, suite_name
 
 
 def _candidates(month_dir: Path, source: Source, all_sources: tuple[Source, ...]) -> list[Path]:
-    """The files of `source` in a month folder, newest first (by modification time, then name).
-    A file that several patterns match belongs to the most specific one (the longest pattern):
-    `trajecten_uaf_extra.csv` is partner uaf_extra's, not uaf's."""
+    """The files of `source` in a month folder, newest first (by modification time, then name)."""
     if not month_dir.is_dir():
         return []
-    files = []
-    for p in month_dir.iterdir():
-        if not p.is_file() or p.name.startswith((".", "~$")) or not source.matches(p.name):
-            continue
-        owner = max((s for s in all_sources if s.matches(p.name)), key=lambda s: len(s.pattern))
-        if owner.source == source.source:
-            files.append(p)
+    files = [p for p in month_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+             and getattr(source_of_file(p, all_sources), "source", None) == source.source]
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
 
