@@ -144,11 +144,12 @@ def store_results(con, results: list[ExpectationResult]) -> None:
     the caller's transaction, if any."""
     for source, month, suite_name in dict.fromkeys((r.source, r.month, r.suite_name) for r in results):
         delete_results(con, source, month, suite_name)
-    if results:
-        now = dt.datetime.now()
-        placeholders = ", ".join("?" for _ in COLUMNS)
-        con.executemany(f"INSERT INTO landing.expectation_results ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-                        [r.row(now) for r in results])
+    now = dt.datetime.now()
+    row = "(" + ", ".join("?" for _ in COLUMNS) + ")"
+    for start in range(0, len(results), 100):  # one statement per 100 rows: a statement costs more than a row
+        chunk = results[start:start + 100]
+        con.execute(f"INSERT INTO landing.expectation_results ({', '.join(COLUMNS)}) VALUES {', '.join(row for _ in chunk)}",
+                    [value for r in chunk for value in r.row(now)])
 
 
 def recorded_outcomes(con, suite_name: str, months: list[str], sources_sql: str = "TRUE") -> list[ExpectationOutcome]:
