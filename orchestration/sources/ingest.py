@@ -315,10 +315,8 @@ def _landing_select(kind: Kind, source: Source, rules: list[CompiledRule], linea
             parts.append("person_id")
         elif col.type in ("text", "code"):
             parts.append(f"{v} AS {name}")
-        elif col.type == "integer":
-            parts.append(f"TRY_CAST({v} AS INTEGER) AS {name}")
-        elif col.type == "number":
-            parts.append(f"TRY_CAST({v} AS DOUBLE) AS {name}")
+        elif col.type in ("integer", "number"):
+            parts.append(f"TRY_CAST({v} AS {'INTEGER' if col.type == 'integer' else 'DOUBLE'}) AS {name}")
         elif col.type in ("date", "brp_date"):
             # read as the date rule read it (orchestration/sources/rules.py)
             parts.append(f"CAST({parse_date_sql(v, '%Y-%m-%d')} AS DATE) AS {name}")

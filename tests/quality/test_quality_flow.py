@@ -53,11 +53,8 @@ def first_run(demo_raw, tmp_path_factory):
 
 
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_what_reads_the_results_depends_on_the_asset_that_completes_them():

@@ -65,39 +65,43 @@ BAD_ROWS = {
 ROWS = 20 + sum(len(rows) for rows in BAD_ROWS.values())
 
 
-@pytest.fixture
-def ingested(con, tmp_path):
+def land(con, tmp_path, file_name: str, kind: str, header: str, row, good: int, bad_rows: dict, first_bad: int) -> None:
+    """Write raw/2018-05/<file_name>: `good` rows, then one row per override of `bad_rows`; ingest it."""
     raw = tmp_path / "raw"
-    (raw / "2018-05").mkdir(parents=True)
-    lines = [HEADER] + [benefit_row(n) for n in range(20)]
-    n = 100
-    for bad in BAD_ROWS.values():
-        for overrides in bad:
-            lines.append(benefit_row(n, **overrides))
-            n += 1
-    (raw / "2018-05" / "uitkeringen.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (raw / "2018-05").mkdir(parents=True, exist_ok=True)
+    lines = [header] + [row(n) for n in range(good)]
+    overrides = [o for bad in bad_rows.values() for o in bad]
+    lines += [row(first_bad + i, **o) for i, o in enumerate(overrides)]
+    (raw / "2018-05" / file_name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     ensure_landing_schema(con)
-    ingest_month(con, raw, "2018-05", "uitkeringen", b"test-key-not-secret")
-    return con
+    ingest_month(con, raw, "2018-05", kind, b"test-key-not-secret")
 
 
-def test_recorded_counts_equal_what_ingestion_quarantined_or_flagged(ingested):
-    con = ingested
-    outcomes = outcomes_of(con, "uitkeringen", ["2018-05"])
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        assert o.source == "uitkeringen" and o.month == "2018-05" and o.element_count == ROWS
-        counts[o.rule] = counts.get(o.rule, 0) + (o.unexpected_count or 0)
-    ingestion_counts = dict(con.execute(
+def counts_by_rule(con, kind: str) -> tuple[dict, dict]:
+    """(failing rows per rule as recorded, rows per rule in quarantine and row_issues)."""
+    recorded: dict[str, int] = {}
+    for o in outcomes_of(con, kind, ["2018-05"]):
+        recorded[o.rule] = recorded.get(o.rule, 0) + (o.unexpected_count or 0)
+    landed = dict(con.execute(
         """SELECT rule, count(*) FROM (SELECT rule FROM landing.quarantine
                                        UNION ALL SELECT rule FROM landing.row_issues) GROUP BY rule"""
     ).fetchall())
-    expected = {rule: len(rows) for rule, rows in BAD_ROWS.items()}
-    assert ingestion_counts == expected
-    assert {rule: count for rule, count in counts.items() if count} == expected
+    return {rule: count for rule, count in recorded.items() if count}, landed
+
+
+@pytest.fixture
+def ingested(con, tmp_path):
+    land(con, tmp_path, "uitkeringen.csv", "uitkeringen", HEADER, benefit_row, 20, BAD_ROWS, 100)
+    return con
+def test_recorded_counts_equal_what_ingestion_quarantined_or_flagged(ingested):
+    con = ingested
+    outcomes = outcomes_of(con, "uitkeringen", ["2018-05"])
     for o in outcomes:
+        assert o.source == "uitkeringen" and o.month == "2018-05" and o.element_count == ROWS
         assert o.success == (not o.unexpected_count)
         assert o.severity == "warn"
+    expected = {rule: len(rows) for rule, rows in BAD_ROWS.items()}
+    assert counts_by_rule(con, "uitkeringen") == (expected, expected)
     # the rows that passed are exactly those landed
     assert con.execute("SELECT count(*) FROM landing.uitkeringen").fetchone()[0] == ROWS - sum(
         len(BAD_ROWS[r]) for r in ("bsn_invalid", "key_missing", "wrong_month", "required_date_missing", "required_date_invalid"))
@@ -137,29 +141,10 @@ BAD_TRAJECTORIES = {
 
 
 def test_partner_delivery_counts_equal_ingestion(con, tmp_path):
-    raw = tmp_path / "raw"
-    (raw / "2018-05").mkdir(parents=True)
-    lines = [TRAJECTORY_HEADER] + [trajectory_row(n) for n in range(12)]
-    n = 200
-    for bad in BAD_TRAJECTORIES.values():
-        for overrides in bad:
-            lines.append(trajectory_row(n, **overrides))
-            n += 1
-    (raw / "2018-05" / "trajecten_uaf.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ensure_landing_schema(con)
-    ingest_month(con, raw, "2018-05", "trajecten", b"test-key-not-secret")
-    outcomes = outcomes_of(con, "trajecten", ["2018-05"])
-    assert {o.source for o in outcomes} == {"trajecten_uaf"}
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.rule] = counts.get(o.rule, 0) + (o.unexpected_count or 0)
-    ingestion_counts = dict(con.execute(
-        """SELECT rule, count(*) FROM (SELECT rule FROM landing.quarantine
-                                       UNION ALL SELECT rule FROM landing.row_issues) GROUP BY rule"""
-    ).fetchall())
+    land(con, tmp_path, "trajecten_uaf.csv", "trajecten", TRAJECTORY_HEADER, trajectory_row, 12, BAD_TRAJECTORIES, 200)
+    assert {o.source for o in outcomes_of(con, "trajecten", ["2018-05"])} == {"trajecten_uaf"}
     expected = {rule: len(rows) for rule, rows in BAD_TRAJECTORIES.items()}
-    assert ingestion_counts == expected
-    assert {rule: count for rule, count in counts.items() if count} == expected
+    assert counts_by_rule(con, "trajecten") == (expected, expected)
 
 
 def test_results_are_recorded_once_per_expectation_with_examples_and_no_bsn(ingested):
