@@ -395,7 +395,9 @@ class Planner:
         pool = [r for r in advies if r[0] not in referred]
         order = self.rng.permutation(len(pool))
         pool = [pool[i] for i in order]
-        used = set()
+        pool_person = np.array([p for p, a, o in pool], dtype=np.int64)
+        pool_talk = np.array([o for p, a, o in pool], dtype=np.int64)
+        free = np.ones(len(pool), dtype=bool)
         for p, start in timnit_start.items():
             aanmeld = start - int(self.rng.integers(30, 80))
             self.add("nova", "VOORSCHAKEL", p, aanmeld, start, NONE, self._nova_outcomes(start), route=EDUCATION)
@@ -406,14 +408,15 @@ class Planner:
             else:
                 aanmeld = start - int(self.rng.integers(30, 80))
                 intake = start
-            source = next(((p, a, o) for p, a, o in pool if p not in used and o < aanmeld
-                           and self.benefit_on(p, aanmeld)), None)
-            if source is not None:
-                p = source[0]
+            # the first advised person in pool order not used yet, advised before this registration
+            # and on benefit then (numpy for the first two: a Python scan was quadratic at scale 100)
+            p = next((int(pool_person[i]) for i in np.flatnonzero(free & (pool_talk < aanmeld))
+                      if self.benefit_on(int(pool_person[i]), aanmeld)), None)
+            if p is not None:
                 referred.add(p)
             else:
                 p = self.pick(aanmeld, extra=lambda q: self.age_of(q, aanmeld) < 45)
-            used.add(p)
+            free[pool_person == p] = False
             outcomes = self._nova_outcomes(intake) if start != NONE else []
             self.add("nova", init, p, aanmeld, intake, NONE, outcomes, route=EDUCATION)
         # the advisory talks, now that we know who was referred on (UAF, Nova)

@@ -259,9 +259,11 @@ class Builder:
         return from_month, KENMERK_J
 
     def _sh_unit(self, rng, cohort: int, permit: int, settle: int, benefit_start: int, kind: int,
-                 exit_day: int | None = None, exit_reason: str = "") -> tuple[int, list[int]]:
+                 exit_day: int | None = None, exit_reason: str = "",
+                 unchanged_until: int = -1) -> tuple[int, list[int]]:
         """One arriving statushouder household on one benefit. kind 0 single, 1 single parent, 2 couple.
-        A single may be joined by a partner (nareiziger): see _household_change."""
+        A single may be joined by a partner (nareiziger): see _household_change; not on or before
+        day `unchanged_until` (the calibration's top-up must stay in its class through 2018-05)."""
         nat = NAT[_pick(rng, C.SH_NATIONALITIES)]
         registered_only = rng.random() < C.SH_REGISTERED_ONLY and benefit_start >= day_of("2016-07-01")
         share_men = C.SH_SHARE_MEN.get(cohort, 0.5)
@@ -282,7 +284,7 @@ class Builder:
         change = None
         if kind == 0 and rng.random() < C.SH_HOUSEHOLD_CHANGE:
             x = benefit_start + int(rng.integers(180, 900))
-            if x < min(end, self.last_day - 1):
+            if unchanged_until < x < min(end, self.last_day - 1):
                 change = x
                 end, reden = x, R["02"]
         spell = self.spells.add(reg=int(self.reg()[0]), code=0, start=benefit_start, end=end, reden=reden,
@@ -460,7 +462,10 @@ class Builder:
             permit = settle - int(rng.integers(40, 240))
             cohort = 1970 + int(months_of_days(np.array([permit]))[0]) // 12
             exit_day = max(d1 + 1, start + int(rng.exponential(C.SH_EXIT_OTHER_MEAN_MONTHS) * 30.44))
-            self._sh_unit(rng, cohort, permit, settle, start, kind, exit_day, _pick(rng, OTHER_REASONS))
+            # a top-up single joined by a partner before June would leave the single class and add
+            # two to gezin: it stays single through the calibration month (a later nareiziger is fine)
+            self._sh_unit(rng, cohort, permit, settle, start, kind, exit_day, _pick(rng, OTHER_REASONS),
+                          unchanged_until=d1)
         single, family, _ = self._may_households(may)
         assert (single, family) == (target_single, target_family), (single, family)
 

@@ -52,13 +52,19 @@ def _statushouder_flags(world: World) -> None:
 def caseload_by_month(world: World) -> dict[int, int]:
     """Statushouders with a 01 row per delivery month (what caseload_monthly will count)."""
     sp, mem = world.spells.cols, world.members.cols
+    # only statushouders' memberships, and a mark per person instead of np.unique: at scale 100
+    # the unique of every month's members cost 20 s
+    sh_rows = world.sh_def[mem["person"]]
+    spell, person = mem["spell"][sh_rows], mem["person"][sh_rows]
+    mark = np.zeros(len(world.sh_def), dtype=bool)
     out = {}
     for m in range(month_no(C.WORLD_START), world.horizon + 1):
         d0, d1 = month_first_day(m), month_last_day(m)
         live = (~sp["deleted"] & (sp["code"] == 0) & (sp["start"] <= d1)
                 & ((sp["end"] == NONE) | (sp["end"] >= d0)) & ((sp["vanish"] == NONE) | (sp["vanish"] >= m)))
-        persons = np.unique(mem["person"][live[mem["spell"]]])
-        out[m] = int(world.sh_def[persons].sum())
+        mark[:] = False
+        mark[person[live[spell]]] = True
+        out[m] = int(mark.sum())
     return out
 
 
