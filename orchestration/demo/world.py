@@ -8,6 +8,7 @@ import numpy as np
 
 from . import constants as C
 from .dates import NONE, month_first_day, month_last_day, month_no, months_of_days
+from .outflow import after_memo, memo_slots_leaving_may, plan_memo_slots
 from .plan import Planner
 from .population import KENMERK_J, KIND_SH_REGISTERED, KIND_SH_TITLE, Builder, World, n_scaled
 
@@ -17,16 +18,20 @@ def build_world(seed: int, scale: float, horizon: int) -> World:
     b.build_other_clients()
     b.add_eenmalig()
     b.build_statushouders()
-    b.plan_work_and_study_endings()
-    b.calibrate_caseload()
+    memo_slots = plan_memo_slots(b)
+    b.calibrate_caseload(leaving=memo_slots_leaving_may(memo_slots))
     b.finish_benefits()
-    planner = Planner(b)
+    planner = Planner(b, memo_slots)
     planner.run()
+    after_memo(planner)
+    b.add_bijzondere_bijstand()
+    b.finish_benefits()
     b.traj.freeze()
     b.persons.freeze()
     world = World(seed=seed, scale=scale, horizon=horizon, persons=b.persons, spells=b.spells,
                   members=b.members, trajectories=b.traj, redelivery_row=b.redelivery_row)
     world.truth = dict(planner.built)
+    world.outflow = {"before": b.before_outflow, "needed_until": planner.needed_until, "memo": planner.memo_outflow}
     _statushouder_flags(world)
     _caseworkers(world)
     _planned_figures(world)

@@ -90,7 +90,7 @@ def _csv(path: Path, delimiter: str = ";", encoding: str = "utf-8-sig") -> list[
 @dataclass
 class Frames:
     months: list[str]
-    benefits: pd.DataFrame      # month, reg, code, person, leefvorm, start, end, reden, kenmerk, geslacht, km
+    benefits: pd.DataFrame      # month, reg, code, person, leefvorm, start, end, reden, kenmerk, geslacht, km, geboortedatum
     brp: pd.DataFrame           # month, person, verblijfstitel, nationaliteit, geslacht, BRP dates (text)
     klantbeeld: pd.DataFrame    # month, person, assessment, pva, afstand, contact
     formatie: pd.DataFrame      # month, team, km, fte
@@ -180,7 +180,7 @@ def read_deliveries(raw_dir: Path, choose=newest_partner_files, sources=ALL_SOUR
                 continue
             benefits.append((month, r["registratienummer_uitkering"], r["statistiekcode"], person, r["leefvorm"],
                              r["aanvangsdatum_uitkering"], r["einddatum_uitkering"], r["reden_beeindiging"],
-                             r["kenmerk_statushouder"], r["geslacht"], r["klantmanager_id"]))
+                             r["kenmerk_statushouder"], r["geslacht"], r["klantmanager_id"], r["geboortedatum"]))
         if "brp" in sources:
             for r in _csv(folder / "brp.csv"):
                 brp.append((month, bsn_ok(r["bsn"]), r["verblijfstitel"], r["nationaliteit"], r["geslacht"],
@@ -197,7 +197,7 @@ def read_deliveries(raw_dir: Path, choose=newest_partner_files, sources=ALL_SOUR
             quarantined["trajecten"] += bad
             traj.extend(rows)
     b = pd.DataFrame(benefits, columns=["month", "reg", "code", "person", "leefvorm", "start", "end", "reden",
-                                        "kenmerk", "geslacht", "km"])
+                                        "kenmerk", "geslacht", "km", "geboortedatum"])
     b["start"] = pd.to_datetime(b["start"], format="%Y-%m-%d")
     b["end"] = pd.to_datetime(b["end"].replace("", None), format="%Y-%m-%d")
     k = pd.DataFrame(kb, columns=["month", "person", "assessment", "pva", "afstand", "contact"])
