@@ -3,9 +3,9 @@
 The estimate is a function of sums over persons: per group g (initiative, start month, cell) the
 matched participants m_g and their outcomes, the controls n_g and theirs. A bootstrap resample
 draws n persons with replacement; a person drawn c times brings all their participant and control
-records c times. So a resample is a vector of person weights (multinomial counts), and every group
-sum of that resample is one product of the weights with a sparse person x group matrix: B
-resamples are one sparse matrix product, not a loop over persons.
+records c times. So a resample is a vector of person weights (multinomial counts), and the group
+sums of B resamples are one gather of those weights by record and one segment sum by group
+(numpy), not a loop over persons.
 
 Within a resample the estimator is the contract's, recomputed: a participant is matched when
 their group has a control with positive weight; p, c and p - c over the matched participants.
@@ -54,36 +54,38 @@ class EffectRecords:
         return self.counts.shape[1]
 
 
-def _group_sums_matrix(records: EffectRecords, side: np.ndarray):
-    """Sparse (persons x groups*(1+J)) matrix: per person and group, their records of one side
-    (column 0) and those records' outcomes (column 1+j). Weights @ matrix = the group sums."""
-    from scipy import sparse
-
+def _group_sum_layout(records: EffectRecords, side: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How to sum person weights into group sums for one side (participant or control records):
+    the output column of each term (group g: column g*(1+J) for the records, g*(1+J)+1+j for
+    those with outcome j), sorted; each term's person; and the columns with their first term."""
     width = 1 + records.estimates
-    person = records.person[side]
-    base = records.group[side] * width
-    rows = [person]
-    cols = [base]
-    vals = [np.ones(person.size)]
-    for j in range(records.estimates):
-        hit = records.outcomes[side, j] != 0
-        rows.append(person[hit])
-        cols.append(base[hit] + 1 + j)
-        vals.append(np.ones(int(hit.sum())))
-    return sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(records.persons, records.groups * width),
-    )
+    person, base = records.person[side], records.group[side] * width
+    hits = [records.outcomes[side, j] != 0 for j in range(records.estimates)]
+    column = np.concatenate([base, *(base[hit] + 1 + j for j, hit in enumerate(hits))])
+    term_person = np.concatenate([person, *(person[hit] for hit in hits)])
+    order = np.argsort(column, kind="stable")
+    columns, first = np.unique(column[order], return_index=True)
+    return term_person[order], columns, first
+
+
+def _group_sums(weights: np.ndarray, records: EffectRecords, side: np.ndarray) -> np.ndarray:
+    """(R x groups x (1+J)): per weight row and group, the weighted records of one side (0) and
+    the weighted records with outcome j (1+j). A weighted sum of the records is a gather of person
+    weights and a segment sum: no loop over persons or resamples."""
+    term_person, columns, first = _group_sum_layout(records, side)
+    width = 1 + records.estimates
+    sums = np.zeros((weights.shape[0], records.groups * width))
+    if term_person.size:
+        sums[:, columns] = np.add.reduceat(weights[:, term_person], first, axis=1)
+    return sums.reshape(weights.shape[0], records.groups, width)
 
 
 def effects(records: EffectRecords, weights: np.ndarray) -> np.ndarray:
     """The matched effect p - c of every estimate for each row of person weights (R x persons):
     an (R x J) array, NaN where no participant is matched. Weights of ones give the estimate itself."""
     weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    width = 1 + records.estimates
-    shape = (weights.shape[0], records.groups, width)
-    part = np.asarray(weights @ _group_sums_matrix(records, records.is_participant)).reshape(shape)
-    ctrl = np.asarray(weights @ _group_sums_matrix(records, ~records.is_participant)).reshape(shape)
+    part = _group_sums(weights, records, records.is_participant)
+    ctrl = _group_sums(weights, records, ~records.is_participant)
     m, n = part[:, :, 0], ctrl[:, :, 0]
     result = np.full((weights.shape[0], records.estimates), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -115,8 +117,8 @@ def resample_weights(rng: np.random.Generator, persons: int, count: int) -> np.n
 def bootstrap_effects(records: EffectRecords, resamples: int, seed: int, label: str,
                       max_cells: int = 4_000_000) -> np.ndarray:
     """The effects of `resamples` bootstrap resamples over persons (resamples x J), computed in
-    chunks of resamples so that a chunk's weights and group sums stay under `max_cells` numbers."""
-    cells_per_resample = max(records.persons, records.groups * (1 + records.estimates), 1)
+    chunks of resamples so that a chunk's weights, terms and group sums stay under `max_cells` numbers."""
+    cells_per_resample = max(records.persons, records.person.size * 2, records.groups * (1 + records.estimates), 1)
     chunk = max(1, min(resamples, max_cells // cells_per_resample))
     rng = resample_generator(seed, label)
     out = np.empty((resamples, records.estimates))
