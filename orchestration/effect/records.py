@@ -1,7 +1,7 @@
 """From the dbt tables to the bootstrap: which estimates get a bootstrap interval (the record
 budget), their records as arrays, and the rows of int_effect_bootstrap. Called by the dbt Python
 model dbt_project/models/intermediate/int_effect_bootstrap.py with DuckDB relations of
-int_effect_records and int_effect_shares; the statistics are in bootstrap.py.
+int_effect_records, int_effect_groups and int_effect_shares; the statistics are in bootstrap.py.
 
 Budget: the bootstrap's cost grows with the records it resamples (the participant and control
 records of an initiative's matched groups that count at one of its estimates). Initiatives are
@@ -38,21 +38,14 @@ def estimated(shares) -> dict[str, list[tuple[str, int]]]:
     return by_initiative
 
 
-def needed_records(records, estimates: dict[str, list[tuple[str, int]]]):
-    """The records of matched groups that count at one of the initiative's estimates (a relation)."""
+def needed_records(records, groups, estimates: dict[str, list[tuple[str, int]]]):
+    """The records of matched groups (int_effect_groups.is_matched) that count at one of their
+    initiative's estimates (a relation)."""
     first_horizon = " ".join(f"when {_literal(code)} then {min(h for _, h in pairs)}"
                              for code, pairs in sorted(estimates.items()))
-    return records.query("r", f"""
-        select r.*
-        from r
-        inner join (
-            select initiative_code, {GROUP_COLUMNS}
-            from r
-            group by initiative_code, {GROUP_COLUMNS}
-            having sum(case when is_participant then 0 else 1 end) > 0
-        ) as g using (initiative_code, {GROUP_COLUMNS})
-        where r.months_observed >= case r.initiative_code {first_horizon} end
-    """)
+    keys = " and ".join(f"r.{c} = g.{c}" for c in ("initiative_code", *GROUP_COLUMNS.split(", ")))
+    matched = records.set_alias("r").join(groups.filter("is_matched").set_alias("g"), keys).select("r.*")
+    return matched.filter(f"months_observed >= case initiative_code {first_horizon} end")
 
 
 def within_budget(sizes: dict[str, int], codes, max_records: int) -> list[str]:
@@ -93,14 +86,14 @@ def initiative_records(needed, code: str, pairs: list[tuple[str, int]]) -> Effec
     )
 
 
-def bootstrap_interval_rows(records, shares, resamples: int, seed: int, max_records: int) -> dict[str, list]:
+def bootstrap_interval_rows(records, groups, shares, resamples: int, seed: int, max_records: int) -> dict[str, list]:
     """The rows of int_effect_bootstrap (columns COLUMNS, intervals as proportions): one per
     estimate of the initiatives within the budget that had a resample with a matched participant."""
     rows: dict[str, list] = {column: [] for column in COLUMNS}
     estimates = estimated(shares)
     if not estimates:
         return rows
-    needed = needed_records(records, estimates)
+    needed = needed_records(records, groups, estimates)
     sizes = dict(needed.aggregate("initiative_code, count(*)", "initiative_code").fetchall())
     for code in within_budget(sizes, estimates, max_records):
         pairs = estimates[code]

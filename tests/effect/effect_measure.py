@@ -27,15 +27,6 @@ import effect_simulation as simulation  # noqa: E402
 from effect_harness import build_effect_marts, new_landing_warehouse  # noqa: E402
 
 MODELS_ONLY = ["--resource-type", "seed", "--resource-type", "model"]
-MATCHED_PARTICIPANTS = """
-    select r.person_id, r.month
-    from intermediate.int_effect_records as r
-    where r.initiative_code = ? and r.is_participant and r.months_observed >= ?
-        and exists (select 1 from intermediate.int_effect_records as c
-                    where not c.is_participant and c.initiative_code = r.initiative_code and c.month = r.month
-                        and c.gender = r.gender and c.household = r.household
-                        and c.age_band = r.age_band and c.duration_band = r.duration_band)
-    order by 1"""
 
 
 def build(sim, work: Path):
@@ -67,7 +58,7 @@ def coverage(seeds: int, persons: int, work: Path) -> None:
                             and e.estimate_status = 'estimated'""", [code, outcome, h]).fetchone()
                     if row is None:
                         continue
-                    participants = con.execute(MATCHED_PARTICIPANTS, [code, h]).fetchall()
+                    participants = simulation.matched_participants(con, code, h)
                     truth = 100 * simulation.true_effect(sim, code, participants, h, outcome)
                     p, naive, low, high, method, a_low, a_high = row
                     results.append({
@@ -115,7 +106,8 @@ def scale(persons: int, work: Path) -> None:
     from orchestration.effect.records import estimated, initiative_records, needed_records
 
     estimates = estimated(con.query("select * from intermediate.int_effect_shares"))
-    needed = needed_records(con.query("select * from intermediate.int_effect_records"), estimates)
+    needed = needed_records(con.query("select * from intermediate.int_effect_records"),
+                            con.query("select * from intermediate.int_effect_groups"), estimates)
     for code in sorted(estimates):
         started = time.perf_counter()
         records = initiative_records(needed, code, estimates[code])

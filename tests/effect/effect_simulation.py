@@ -141,6 +141,18 @@ def true_effect(sim: Simulation, code: str, participants: list[tuple[str, dt.dat
     return float(np.mean(factual.astype(int) - within(exit_month, exit_reason).astype(int)))
 
 
+def matched_participants(con, code: str, h: int) -> list[tuple[str, dt.date]]:
+    """The participants an estimate is over, from a built warehouse: (person id, start month) of
+    the matched participants of `code` that count at horizon h."""
+    return con.execute("""
+        select r.person_id, r.month
+        from intermediate.int_effect_records as r
+        inner join intermediate.int_effect_groups as g
+            using (initiative_code, month, gender, household, age_band, duration_band)
+        where r.initiative_code = ? and r.is_participant and g.is_matched and g.months_observed >= ?
+        order by 1""", [code, h]).fetchall()
+
+
 def load(con, sim: Simulation) -> None:
     """Landing rows: one bijstand benefit per person, delivered every month it runs (ending in its
     exit month with the reason), and each start in its partner's snapshot of that month. Built as

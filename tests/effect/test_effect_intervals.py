@@ -67,7 +67,8 @@ def test_bootstrap_estimator_on_the_sample_equals_the_sql_estimate(effect_wareho
         records = con.query("select * from intermediate.int_effect_records")
         estimates = estimated(con.query("select * from intermediate.int_effect_shares"))
         assert estimates == {"AGROS": [("studie", 6), ("studie", 12), ("werk", 6), ("werk", 12)]}
-        arrays = initiative_records(needed_records(records, estimates), "AGROS", estimates["AGROS"])
+        groups = con.query("select * from intermediate.int_effect_groups")
+        arrays = initiative_records(needed_records(records, groups, estimates), "AGROS", estimates["AGROS"])
         on_sample = effects(arrays, np.ones((1, arrays.persons)))[0]
     finally:
         con.close()

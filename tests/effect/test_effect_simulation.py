@@ -22,49 +22,43 @@ def simulated(tmp_path_factory):
     # models and seeds only: the data tests run on the hand-computed fixture
     build_effect_marts(warehouse, work, ["--resource-type", "seed", "--resource-type", "model"])
     con = duckdb.connect(str(warehouse))
-    yield sim, lambda sql, *params: con.execute(sql, params).fetchall()
+    yield sim, con
     con.close()
 
 
-def estimate(query, code, outcome, h):
-    (row,) = query("""select participant_share, comparison_share, naive_share, effect_pp, effect_ci_low_pp,
+def estimate(con, code, outcome, h):
+    (row,) = con.execute("""select participant_share, comparison_share, naive_share, effect_pp, effect_ci_low_pp,
                              effect_ci_high_pp, interval_method, estimate_status, matched_participants
                       from marts.initiative_effect where initiative_code = ? and outcome = ? and horizon_months = ?""",
-                   code, outcome, h)
+                         [code, outcome, h]).fetchall()
     return dict(zip(["p", "c", "naive", "effect", "low", "high", "method", "status", "matched"], row))
-
-
-def matched_participants(query, code, h):
-    """The participants the estimate is over: matched (their group has a control), counting at h."""
-    return query("""
-        select r.person_id, r.month
-        from intermediate.int_effect_records as r
-        where r.initiative_code = ? and r.is_participant and r.months_observed >= ?
-            and exists (select 1 from intermediate.int_effect_records as c
-                        where not c.is_participant and c.initiative_code = r.initiative_code and c.month = r.month
-                            and c.gender = r.gender and c.household = r.household
-                            and c.age_band = r.age_band and c.duration_band = r.duration_band)
-        order by 1""", code, h)
 
 
 @pytest.mark.parametrize("h", [6, 12, 24])
 def test_matched_interval_covers_the_true_agros_effect(simulated, h):
-    sim, query = simulated
-    est = estimate(query, "AGROS", "werk", h)
-    participants = matched_participants(query, "AGROS", h)
+    sim, con = simulated
+    est = estimate(con, "AGROS", "werk", h)
+    participants = simulation.matched_participants(con, "AGROS", h)
     assert est["status"] == "estimated" and est["method"] == "bootstrap" and est["matched"] == len(participants)
     truth = 100 * simulation.true_effect(sim, "AGROS", participants, h, "werk")
     assert est["low"] <= truth <= est["high"], (h, truth, est)
-    # the lock-in: at 6 months the effect is smaller than at 24 (half the hazard for three months first)
-    if h == 24:
-        assert truth > 100 * simulation.true_effect(sim, "AGROS", matched_participants(query, "AGROS", 6), 6, "werk")
+
+
+def test_lock_in_shows_in_the_curve(simulated):
+    """Half the hazard in the first three months: behind at k = 2, ahead from the fourth month on."""
+    sim, con = simulated
+    curve = dict(con.execute("""select months_since_start, participant_share - comparison_share
+                                from marts.initiative_effect_curve
+                                where initiative_code = 'AGROS' and outcome = 'werk'""").fetchall())
+    assert simulation.true_effect(sim, "AGROS", simulation.matched_participants(con, "AGROS", 2), 2, "werk") < 0
+    assert curve[2] < -0.03 and curve[12] > 0.03, curve
 
 
 @pytest.mark.parametrize("h", [6, 12, 24])
 def test_no_effect_interval_covers_zero_and_naive_is_biased(simulated, h):
-    sim, query = simulated
-    est = estimate(query, "PASMATCH", "werk", h)
-    assert simulation.true_effect(sim, "PASMATCH", matched_participants(query, "PASMATCH", h), h, "werk") == 0
+    sim, con = simulated
+    est = estimate(con, "PASMATCH", "werk", h)
+    assert simulation.true_effect(sim, "PASMATCH", simulation.matched_participants(con, "PASMATCH", h), h, "werk") == 0
     assert est["status"] == "estimated" and est["low"] <= 0 <= est["high"], est
     # partners pick young men with short durations: against everyone on benefit the participants
     # look far better, a "naive effect" well outside the matched interval
@@ -75,12 +69,12 @@ def test_no_effect_interval_covers_zero_and_naive_is_biased(simulated, h):
 
 @pytest.mark.parametrize("code", ["AGROS", "PASMATCH"])
 def test_bootstrap_and_analytic_intervals_about_as_wide(simulated, code):
-    _, query = simulated
-    rows = query("""select e.horizon_months, e.effect_ci_high_pp - e.effect_ci_low_pp, 100 * (a.ci_high - a.ci_low)
+    _, con = simulated
+    rows = con.execute("""select e.horizon_months, e.effect_ci_high_pp - e.effect_ci_low_pp, 100 * (a.ci_high - a.ci_low)
                     from marts.initiative_effect as e
                     inner join intermediate.int_effect_analytic as a using (initiative_code, outcome, horizon_months)
                     where e.initiative_code = ? and e.outcome = 'werk' and e.interval_method = 'bootstrap'
-                    order by 1""", code)
+                    order by 1""", [code]).fetchall()
     assert [r[0] for r in rows] == [6, 12, 24]
     for h, bootstrap_width, analytic_width in rows:
         assert abs(bootstrap_width / analytic_width - 1) < 0.25, (h, bootstrap_width, analytic_width)

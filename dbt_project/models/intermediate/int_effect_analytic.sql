@@ -24,9 +24,12 @@ with estimates as (
         and months_since_start in (6, 12, 24)
 ),
 
+-- the records of matched groups, with their group's size, per estimate their group counts at
 records as (
     select
         r.*,
+        g.participants as group_participants,
+        g.controls as group_controls,
         e.outcome,
         e.horizon_months,
         e.effect,
@@ -36,23 +39,22 @@ records as (
             then 1 else 0
         end as y
     from {{ ref('int_effect_records') }} as r
+    inner join {{ ref('int_effect_groups') }} as g
+        on {% for c in group_columns %}g.{{ c }} = r.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
     inner join estimates as e
         on e.initiative_code = r.initiative_code
         and e.horizon_months <= r.months_observed
+    where g.is_matched
 ),
 
-group_means as (
+control_means as (
     select
         {{ group_columns | join(', ') }},
         outcome,
         horizon_months,
-        sum(case when is_participant then 1 else 0 end) as participants,
-        sum(case when is_participant then 0 else 1 end) as controls,
-        cast(sum(case when is_participant then 0 else y end) as double precision)
-            / sum(case when is_participant then 0 else 1 end) as control_mean
+        cast(sum(case when is_participant then 0 else y end) as double precision) / max(group_controls) as control_mean
     from records
     group by {{ group_columns | join(', ') }}, outcome, horizon_months
-    having sum(case when is_participant then 0 else 1 end) > 0
 ),
 
 person_influence as (
@@ -65,11 +67,11 @@ person_influence as (
         sum(cast(
             case
                 when r.is_participant then r.y - g.control_mean - r.effect
-                else -(cast(g.participants as double precision) / g.controls) * (r.y - g.control_mean)
+                else -(cast(r.group_participants as double precision) / r.group_controls) * (r.y - g.control_mean)
             end
         as decimal(38, 15))) as influence_sum
     from records as r
-    inner join group_means as g
+    inner join control_means as g
         on {% for c in group_columns %}g.{{ c }} = r.{{ c }} and {% endfor %}g.outcome = r.outcome
         and g.horizon_months = r.horizon_months
     group by r.initiative_code, r.outcome, r.horizon_months, r.person_id

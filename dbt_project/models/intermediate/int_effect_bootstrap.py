@@ -15,7 +15,7 @@ def model(dbt, session):
 
     settings = dbt.config.get("meta")["bootstrap"]
     rows = bootstrap_interval_rows(
-        dbt.ref("int_effect_records"), dbt.ref("int_effect_shares"),
+        dbt.ref("int_effect_records"), dbt.ref("int_effect_groups"), dbt.ref("int_effect_shares"),
         resamples=int(settings["resamples"]), seed=int(settings["seed"]), max_records=int(settings["max_records"]),
     )
     # a DuckDB relation rather than a DataFrame: building a pyarrow table imports pandas (1-3 s)

@@ -9,16 +9,8 @@
 {%- set estimates = [] %}{% for outcome in outcomes %}{% for h in horizons %}{% do estimates.append((outcome, h)) %}{% endfor %}{% endfor %}
 with matched_months as (
     select initiative_code, month, max(months_observed) as months_observed, sum(participants) as matched_participants
-    from (
-        select
-            initiative_code, month, gender, household, age_band, duration_band,
-            max(months_observed) as months_observed,
-            sum(case when is_participant then 1 else 0 end) as participants,
-            sum(case when is_participant then 0 else 1 end) as controls
-        from {{ ref('int_effect_records') }}
-        group by initiative_code, month, gender, household, age_band, duration_band
-    ) as groups
-    where controls > 0
+    from {{ ref('int_effect_groups') }}
+    where is_matched
     group by initiative_code, month
 ),
 

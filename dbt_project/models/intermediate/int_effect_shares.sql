@@ -25,13 +25,7 @@ outcomes as (
 ),
 
 groups as (
-    select
-        {{ group_columns | join(', ') }},
-        max(months_observed) as months_observed,
-        sum(case when is_participant then 1 else 0 end) as participants,
-        sum(case when is_participant then 0 else 1 end) as controls
-    from records
-    group by {{ group_columns | join(', ') }}
+    select * from {{ ref('int_effect_groups') }}
 ),
 
 participants_at as (
@@ -39,7 +33,7 @@ participants_at as (
         g.initiative_code,
         h.months_since_start,
         sum(g.participants) as participants,
-        sum(case when g.controls > 0 then g.participants else 0 end) as matched_participants
+        sum(case when g.is_matched then g.participants else 0 end) as matched_participants
     from groups as g
     inner join horizons as h on h.months_since_start <= g.months_observed
     group by g.initiative_code, h.months_since_start
@@ -78,7 +72,7 @@ group_exits as (
     inner join horizons as h
         on h.months_since_start >= x.exit_lag
         and h.months_since_start <= g.months_observed
-    where g.controls > 0
+    where g.is_matched
     group by {% for c in group_columns %}g.{{ c }}, {% endfor %}x.outcome, h.months_since_start, g.participants, g.controls
 ),
 

@@ -11,9 +11,8 @@ with initiatives as (
 
 matched_groups as (
     select initiative_code, month, gender, household, age_band, duration_band
-    from {{ ref('int_effect_records') }}
-    group by initiative_code, month, gender, household, age_band, duration_band
-    having sum(case when is_participant then 0 else 1 end) > 0
+    from {{ ref('int_effect_groups') }}
+    where is_matched
 ),
 
 starts as (
