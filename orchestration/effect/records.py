@@ -15,7 +15,6 @@ from orchestration.effect.bootstrap import EffectRecords, bootstrap_effects, per
 
 HORIZONS = (6, 12, 24)
 OUTCOME_LAGS = {"werk": "work_exit_lag", "studie": "study_exit_lag"}
-GROUP_COLUMNS = "month, gender, household, age_band, duration_band"
 NO_EXIT = 999  # a lag beyond every horizon: no exit yet (fetchnumpy would mask a NULL)
 COLUMNS = ("initiative_code", "outcome", "horizon_months", "resamples", "ci_low", "ci_high")
 
@@ -43,9 +42,8 @@ def needed_records(records, groups, estimates: dict[str, list[tuple[str, int]]])
     initiative's estimates (a relation)."""
     first_horizon = " ".join(f"when {_literal(code)} then {min(h for _, h in pairs)}"
                              for code, pairs in sorted(estimates.items()))
-    keys = " and ".join(f"r.{c} = g.{c}" for c in ("initiative_code", *GROUP_COLUMNS.split(", ")))
-    matched = records.set_alias("r").join(groups.filter("is_matched").set_alias("g"), keys).select("r.*")
-    return matched.filter(f"months_observed >= case initiative_code {first_horizon} end")
+    matched = records.set_alias("r").join(groups.filter("is_matched").set_alias("g"), "r.group_id = g.group_id")
+    return matched.select("r.*").filter(f"months_observed >= case initiative_code {first_horizon} end")
 
 
 def within_budget(sizes: dict[str, int], codes, max_records: int) -> list[str]:
@@ -61,11 +59,12 @@ def within_budget(sizes: dict[str, int], codes, max_records: int) -> list[str]:
 
 def initiative_records(needed, code: str, pairs: list[tuple[str, int]]) -> EffectRecords:
     """One initiative's records as arrays: persons and groups numbered in a fixed order (person
-    id; month and cell), so the resamples, and the interval, are the same on every rerun."""
+    id; group id, itself in the order of month and cell), so the resamples, and the interval, are
+    the same on every rerun."""
     data = needed.query("n", f"""
         select
             cast(dense_rank() over (order by person_id) - 1 as integer) as person,
-            cast(dense_rank() over (order by {GROUP_COLUMNS}) - 1 as integer) as grp,
+            cast(dense_rank() over (order by group_id) - 1 as integer) as grp,
             is_participant,
             months_observed,
             coalesce(work_exit_lag, {NO_EXIT}) as work_exit_lag,

@@ -147,8 +147,7 @@ def matched_participants(con, code: str, h: int) -> list[tuple[str, dt.date]]:
     return con.execute("""
         select r.person_id, r.month
         from intermediate.int_effect_records as r
-        inner join intermediate.int_effect_groups as g
-            using (initiative_code, month, gender, household, age_band, duration_band)
+        inner join intermediate.int_effect_groups as g on g.group_id = r.group_id
         where r.initiative_code = ? and r.is_participant and g.is_matched and g.months_observed >= ?
         order by 1""", [code, h]).fetchall()
 

@@ -9,100 +9,110 @@
 -- and a person's records in several months and groups add up before squaring (one person, one
 -- unit). Variance = sum of psi_k squared; interval = effect -/+ 1.959964 * sqrt(variance).
 -- Computed for every estimated row; the mart uses it where the bootstrap did not run
--- (int_effect_bootstrap, and always on PostgreSQL). Sums run in DECIMAL (a rerun gives the
--- same bytes, see int_effect_shares).
-{%- set group_columns = ['initiative_code', 'month', 'gender', 'household', 'age_band', 'duration_band'] %}
-with estimates as (
-    select
-        initiative_code,
-        outcome,
-        months_since_start as horizon_months,
-        matched_participants,
-        participant_share - comparison_share as effect
+-- (int_effect_bootstrap, and always on PostgreSQL).
+-- One pass over the records for all six estimates (outcome x horizon, as columns): at national
+-- scale the records are millions. A person's influence is summed in DECIMAL(18, 12) (exact integer
+-- arithmetic: a parallel sum of doubles depends on the order of its rows, a rerun must give the
+-- same bytes); the squares in DECIMAL(38, 15).
+{%- set estimates = [] %}
+{%- for outcome, lag in [('werk', 'work_exit_lag'), ('studie', 'study_exit_lag')] %}{% for h in [6, 12, 24] %}
+{%- do estimates.append({'outcome': outcome, 'lag': lag, 'h': h, 'name': outcome ~ '_' ~ h}) %}
+{%- endfor %}{% endfor %}
+with shares as (
+    select *
     from {{ ref('int_effect_shares') }}
     where is_estimated
         and months_since_start in (6, 12, 24)
 ),
 
--- the records of matched groups, with their group's size, per estimate their group counts at
+-- per initiative with an estimate: each estimate's effect and matched participants (NULL: none)
+estimates as (
+    select
+        initiative_code
+        {%- for e in estimates %},
+        max(case when outcome = '{{ e.outcome }}' and months_since_start = {{ e.h }}
+            then participant_share - comparison_share end) as effect_{{ e.name }},
+        max(case when outcome = '{{ e.outcome }}' and months_since_start = {{ e.h }}
+            then matched_participants end) as matched_{{ e.name }}
+        {%- endfor %}
+    from shares
+    group by initiative_code
+),
+
+-- the records of matched groups of initiatives with an estimate, with their outcome per estimate
 records as (
     select
-        r.*,
-        g.participants as group_participants,
-        g.controls as group_controls,
-        e.outcome,
-        e.horizon_months,
-        e.effect,
-        e.matched_participants as estimate_matched_participants,
-        case
-            when (case when e.outcome = 'werk' then r.work_exit_lag else r.study_exit_lag end) <= e.horizon_months
-            then 1 else 0
-        end as y
+        r.group_id,
+        r.initiative_code,
+        r.person_id,
+        r.is_participant,
+        g.months_observed,
+        cast(g.participants as double precision) / g.controls as control_weight
+        {%- for e in estimates %},
+        case when r.{{ e.lag }} <= {{ e.h }} then 1 else 0 end as y_{{ e.name }}
+        {%- endfor %}
     from {{ ref('int_effect_records') }} as r
-    inner join {{ ref('int_effect_groups') }} as g
-        on {% for c in group_columns %}g.{{ c }} = r.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
-    inner join estimates as e
-        on e.initiative_code = r.initiative_code
-        and e.horizon_months <= r.months_observed
+    inner join {{ ref('int_effect_groups') }} as g on g.group_id = r.group_id
     where g.is_matched
+        and g.months_observed >= 6
+        and r.initiative_code in (select initiative_code from estimates)
 ),
 
 control_means as (
     select
-        {{ group_columns | join(', ') }},
-        outcome,
-        horizon_months,
-        cast(sum(case when is_participant then 0 else y end) as double precision) / max(group_controls) as control_mean
+        group_id
+        {%- for e in estimates %},
+        cast(sum(case when is_participant then 0 else y_{{ e.name }} end) as double precision)
+            / sum(case when is_participant then 0 else 1 end) as cbar_{{ e.name }}
+        {%- endfor %}
     from records
-    group by {{ group_columns | join(', ') }}, outcome, horizon_months
+    group by group_id
 ),
 
 person_influence as (
     select
-        r.initiative_code,
-        r.outcome,
-        r.horizon_months,
-        r.person_id,
-        max(r.estimate_matched_participants) as matched_participants,
-        sum(cast(
+        r.initiative_code
+        {%- for e in estimates %},
+        sum(case when r.months_observed >= {{ e.h }} and e.effect_{{ e.name }} is not null then cast(
             case
-                when r.is_participant then r.y - g.control_mean - r.effect
-                else -(cast(r.group_participants as double precision) / r.group_controls) * (r.y - g.control_mean)
+                when r.is_participant then r.y_{{ e.name }} - c.cbar_{{ e.name }} - e.effect_{{ e.name }}
+                else -r.control_weight * (r.y_{{ e.name }} - c.cbar_{{ e.name }})
             end
-        as decimal(38, 15))) as influence_sum
+        as decimal(18, 12)) end) as psi_{{ e.name }}
+        {%- endfor %}
     from records as r
-    inner join control_means as g
-        on {% for c in group_columns %}g.{{ c }} = r.{{ c }} and {% endfor %}g.outcome = r.outcome
-        and g.horizon_months = r.horizon_months
-    group by r.initiative_code, r.outcome, r.horizon_months, r.person_id
+    inner join control_means as c on c.group_id = r.group_id
+    inner join estimates as e on e.initiative_code = r.initiative_code
+    group by r.initiative_code, r.person_id
 ),
 
 variances as (
+    {%- for e in estimates %}
     select
-        initiative_code,
-        outcome,
-        horizon_months,
-        max(matched_participants) as matched_participants,
-        count(*) as persons,
+        p.initiative_code,
+        '{{ e.outcome }}' as outcome,
+        {{ e.h }} as horizon_months,
+        max(e.effect_{{ e.name }}) as effect,
+        count(p.psi_{{ e.name }}) as persons,
         cast(sum(cast(
-            cast(influence_sum as double precision) * cast(influence_sum as double precision)
+            cast(p.psi_{{ e.name }} as double precision) * cast(p.psi_{{ e.name }} as double precision)
         as decimal(38, 15))) as double precision)
-            / (cast(max(matched_participants) as double precision) * max(matched_participants)) as variance
-    from person_influence
-    group by initiative_code, outcome, horizon_months
+            / (cast(max(e.matched_{{ e.name }}) as double precision) * max(e.matched_{{ e.name }})) as variance
+    from person_influence as p
+    inner join estimates as e on e.initiative_code = p.initiative_code
+    where e.effect_{{ e.name }} is not null
+    group by p.initiative_code
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select
-    e.initiative_code,
-    e.outcome,
-    cast(e.horizon_months as integer) as horizon_months,
-    cast(v.persons as integer) as persons,
-    cast(e.effect as double precision) as effect,
-    cast(v.variance as double precision) as variance,
-    cast(e.effect - 1.959963984540054 * sqrt(v.variance) as double precision) as ci_low,
-    cast(e.effect + 1.959963984540054 * sqrt(v.variance) as double precision) as ci_high
-from estimates as e
-inner join variances as v
-    on v.initiative_code = e.initiative_code
-    and v.outcome = e.outcome
-    and v.horizon_months = e.horizon_months
+    initiative_code,
+    outcome,
+    cast(horizon_months as integer) as horizon_months,
+    cast(persons as integer) as persons,
+    cast(effect as double precision) as effect,
+    cast(variance as double precision) as variance,
+    cast(effect - 1.959963984540054 * sqrt(variance) as double precision) as ci_low,
+    cast(effect + 1.959963984540054 * sqrt(variance) as double precision) as ci_high
+from variances

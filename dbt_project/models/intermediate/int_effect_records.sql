@@ -12,13 +12,22 @@ with participants as (
     where start_status = 'participant'
 ),
 
+-- group_id numbers the groups in a fixed order (a rerun numbers them the same)
 participant_groups as (
-    select distinct initiative_code, start_month as month, gender, household, age_band, duration_band, months_observed
-    from participants
+    select
+        *,
+        cast(dense_rank() over (
+            order by initiative_code, month, gender, household, age_band, duration_band
+        ) as integer) as group_id
+    from (
+        select distinct initiative_code, start_month as month, gender, household, age_band, duration_band, months_observed
+        from participants
+    ) as distinct_groups
 ),
 
 controls as (
     select
+        g.group_id,
         g.initiative_code,
         p.person_id,
         p.month,
@@ -45,17 +54,25 @@ controls as (
 )
 
 select
-    initiative_code,
-    person_id,
-    start_month as month,
-    gender,
-    household,
-    age_band,
-    duration_band,
+    g.group_id,
+    p.initiative_code,
+    p.person_id,
+    p.start_month as month,
+    p.gender,
+    p.household,
+    p.age_band,
+    p.duration_band,
     true as is_participant,
-    work_exit_lag,
-    study_exit_lag,
-    months_observed
-from participants
+    p.work_exit_lag,
+    p.study_exit_lag,
+    p.months_observed
+from participants as p
+inner join participant_groups as g
+    on g.initiative_code = p.initiative_code
+    and g.month = p.start_month
+    and g.gender = p.gender
+    and g.household = p.household
+    and g.age_band = p.age_band
+    and g.duration_band = p.duration_band
 union all
 select * from controls

@@ -8,7 +8,6 @@
 -- `is_estimated` is the contract's rule for an estimate: at least 20 matched participants.
 -- The sum in c runs in DECIMAL over per-group terms rounded to 15 decimals: a sum of doubles in a
 -- parallel aggregate depends on the order of its rows, and a rerun must give the same bytes.
-{%- set group_columns = ['initiative_code', 'month', 'gender', 'household', 'age_band', 'duration_band'] %}
 with records as (
     select * from {{ ref('int_effect_records') }}
 ),
@@ -41,25 +40,24 @@ participants_at as (
 
 -- per group, outcome and exit lag (within 24 months): how many participants and controls left
 group_exit_lags as (
+    {%- for outcome, lag in [('werk', 'work_exit_lag'), ('studie', 'study_exit_lag')] %}
     select
-        {{ group_columns | join(', ') }},
-        outcome,
-        exit_lag,
+        group_id,
+        '{{ outcome }}' as outcome,
+        {{ lag }} as exit_lag,
         sum(case when is_participant then 1 else 0 end) as participant_exits,
         sum(case when is_participant then 0 else 1 end) as control_exits
-    from (
-        select r.*, o.outcome, case when o.outcome = 'werk' then r.work_exit_lag else r.study_exit_lag end as exit_lag
-        from records as r
-        cross join outcomes as o
-    ) as record_outcomes
-    where exit_lag <= 24
-    group by {{ group_columns | join(', ') }}, outcome, exit_lag
+    from records
+    where {{ lag }} <= 24
+    group by group_id, {{ lag }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 -- per matched group, outcome and k it counts at: the exits within k months
 group_exits as (
     select
-        {% for c in group_columns %}g.{{ c }}, {% endfor %}
+        g.initiative_code,
         x.outcome,
         h.months_since_start,
         g.participants,
@@ -67,13 +65,12 @@ group_exits as (
         sum(x.participant_exits) as participant_exits,
         sum(x.control_exits) as control_exits
     from groups as g
-    inner join group_exit_lags as x
-        on {% for c in group_columns %}x.{{ c }} = g.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
+    inner join group_exit_lags as x on x.group_id = g.group_id
     inner join horizons as h
         on h.months_since_start >= x.exit_lag
         and h.months_since_start <= g.months_observed
     where g.is_matched
-    group by {% for c in group_columns %}g.{{ c }}, {% endfor %}x.outcome, h.months_since_start, g.participants, g.controls
+    group by g.group_id, g.initiative_code, x.outcome, h.months_since_start, g.participants, g.controls
 ),
 
 exits_at as (
