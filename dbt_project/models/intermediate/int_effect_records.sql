@@ -5,7 +5,9 @@
 -- starter is a control until the month before their own start, and one person is a control in
 -- as many groups (months, initiatives) as they qualify for. A group without controls keeps its
 -- participants here (unmatched). What the estimate (int_effect_shares), the analytic variance
--- (int_effect_analytic) and the bootstrap (int_effect_bootstrap) aggregate. Rebuilt in full.
+-- (int_effect_analytic) and the bootstrap (int_effect_bootstrap) aggregate. The cell of a record
+-- is its group's (group_id, int_effect_groups): millions of rows at national scale need no copy
+-- of it. Rebuilt in full.
 with participants as (
     select *
     from {{ ref('int_effect_starts') }}
@@ -31,10 +33,6 @@ controls as (
         g.initiative_code,
         p.person_id,
         p.month,
-        p.gender,
-        p.household,
-        p.age_band,
-        p.duration_band,
         false as is_participant,
         p.work_exit_lag,
         p.study_exit_lag,
@@ -58,10 +56,6 @@ select
     p.initiative_code,
     p.person_id,
     p.start_month as month,
-    p.gender,
-    p.household,
-    p.age_band,
-    p.duration_band,
     true as is_participant,
     p.work_exit_lag,
     p.study_exit_lag,
