@@ -68,11 +68,11 @@ def _group_sum_layout(records: EffectRecords, side: np.ndarray) -> tuple[np.ndar
     return term_person[order], columns, first
 
 
-def _group_sums(weights: np.ndarray, records: EffectRecords, side: np.ndarray) -> np.ndarray:
+def _group_sums(weights: np.ndarray, records: EffectRecords, layout) -> np.ndarray:
     """(R x groups x (1+J)): per weight row and group, the weighted records of one side (0) and
     the weighted records with outcome j (1+j). A weighted sum of the records is a gather of person
     weights and a segment sum: no loop over persons or resamples."""
-    term_person, columns, first = _group_sum_layout(records, side)
+    term_person, columns, first = layout
     width = 1 + records.estimates
     sums = np.zeros((weights.shape[0], records.groups * width))
     if term_person.size:
@@ -80,12 +80,15 @@ def _group_sums(weights: np.ndarray, records: EffectRecords, side: np.ndarray) -
     return sums.reshape(weights.shape[0], records.groups, width)
 
 
-def effects(records: EffectRecords, weights: np.ndarray) -> np.ndarray:
+def effects(records: EffectRecords, weights: np.ndarray, layouts=None) -> np.ndarray:
     """The matched effect p - c of every estimate for each row of person weights (R x persons):
-    an (R x J) array, NaN where no participant is matched. Weights of ones give the estimate itself."""
+    an (R x J) array, NaN where no participant is matched. Weights of ones give the estimate itself.
+    layouts: the participant and control layouts (_group_sum_layout), computed here if not given."""
     weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    part = _group_sums(weights, records, records.is_participant)
-    ctrl = _group_sums(weights, records, ~records.is_participant)
+    if layouts is None:
+        layouts = (_group_sum_layout(records, records.is_participant), _group_sum_layout(records, ~records.is_participant))
+    part = _group_sums(weights, records, layouts[0])
+    ctrl = _group_sums(weights, records, layouts[1])
     m, n = part[:, :, 0], ctrl[:, :, 0]
     result = np.full((weights.shape[0], records.estimates), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -121,10 +124,11 @@ def bootstrap_effects(records: EffectRecords, resamples: int, seed: int, label: 
     cells_per_resample = max(records.persons, records.person.size * 2, records.groups * (1 + records.estimates), 1)
     chunk = max(1, min(resamples, max_cells // cells_per_resample))
     rng = resample_generator(seed, label)
+    layouts = (_group_sum_layout(records, records.is_participant), _group_sum_layout(records, ~records.is_participant))
     out = np.empty((resamples, records.estimates))
     for first in range(0, resamples, chunk):
         count = min(chunk, resamples - first)
-        out[first:first + count] = effects(records, resample_weights(rng, records.persons, count))
+        out[first:first + count] = effects(records, resample_weights(rng, records.persons, count), layouts)
     return out
 
 
