@@ -60,9 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_paths(figures, warehouse=True)
     figures.add_argument("--format", choices=("table", "markdown"), default="table")
 
-    report = sub.add_parser("report", help="the council report (Dutch HTML) from the published marts")
-    _add_paths(report, warehouse=True, out=str(config.reports_dir()))
+    report = sub.add_parser("report", help="the council report (Dutch HTML, and PDF) from the published marts")
+    _add_paths(report, warehouse=True)
+    report.add_argument("--out", type=Path, help="output directory (default: STATMON_REPORTS_DIR, else reports/ "
+                        "beside the warehouse)")
     report.add_argument("--month", type=_month, help="default: the last published month")
+    report.add_argument("--format", choices=("html", "pdf"), default="html",
+                        help="pdf: also print the HTML to raadsrapportage_<YYYY-MM>.pdf beside it (needs Chromium)")
 
     retention = sub.add_parser(
         "retention",
@@ -160,7 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         if not published.exists():
             print(f"statmon report: nothing published yet ({published} does not exist); run `statmon run` first.", file=sys.stderr)
             return 2
-        print(build_report(published, args.month, args.out))
+        if args.format == "pdf":
+            from orchestration.report.pdf import PdfToolMissing, find_chromium
+
+            try:
+                find_chromium()
+            except PdfToolMissing as exc:
+                print(f"statmon report: {exc}", file=sys.stderr)
+                return 2
+        html = build_report(published, args.month, args.out or config.reports_dir(args.warehouse))
+        print(html)
+        if args.format == "pdf":
+            from orchestration.report.pdf import write_pdf
+
+            print(write_pdf(html).path)
         return 0
     if args.command == "retention":
         from orchestration.retention import run_retention

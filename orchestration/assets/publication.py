@@ -23,9 +23,14 @@ MARTS = (
 )
 
 
+# National reference figures (a dbt seed) published beside the marts.
+REFERENCE_SEEDS = ("cbs_cohort_reference",)
+
+
 @dg.asset(
     group_name="publication",
-    deps=[dg.AssetKey(["marts", name]) for name in MARTS],
+    deps=[dg.AssetKey(["marts", name]) for name in MARTS]
+    + [dg.AssetKey(["reference", name]) for name in REFERENCE_SEEDS],
     kinds={"duckdb", "parquet"},
     description="The aggregate marts, suppressed, for BI tools (published.duckdb + Parquet) and the "
     "stewards' file (dq_issues + quarantine), replaced atomically, months up to the last without an error.",
@@ -76,8 +81,9 @@ def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
 @dg.asset(
     group_name="publication",
     deps=[publication],
-    kinds={"html"},
-    description="The council report (raadsrapportage, Dutch HTML) of the last published month.",
+    kinds={"html", "pdf"},
+    description="The council report (raadsrapportage, Dutch HTML; also PDF when STATMON_REPORT_PDF=1) of the "
+    "last published month, in the reports folder beside the warehouse (or STATMON_REPORTS_DIR).",
 )
 def council_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.report import build_report
@@ -86,5 +92,12 @@ def council_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     if not published.exists():
         context.log.warning("Nothing published yet: no report.")
         return dg.MaterializeResult(metadata={"report": dg.MetadataValue.text("none")})
-    path = build_report(published, None, config.reports_dir())
-    return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(path))})
+    path = build_report(published, None, config.reports_dir(warehouse.warehouse))
+    metadata = {"report": dg.MetadataValue.path(str(path))}
+    if config.report_pdf_wanted():
+        from orchestration.report.pdf import write_pdf
+
+        pdf = write_pdf(path)
+        metadata["pdf"] = dg.MetadataValue.path(str(pdf.path))
+        metadata["pdf_seconds"] = dg.MetadataValue.float(round(pdf.seconds, 1))
+    return dg.MaterializeResult(metadata=metadata)

@@ -48,7 +48,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .tables import TABLES_BY_NAME
+from .tables import DERIVED_TABLES, TABLES_BY_NAME
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,12 @@ Cell = tuple[str, int, str]  # (table, row position, column)
 # Figures readers look up first: chosen for secondary suppression only when nothing else can.
 HEADLINE_COLUMNS = {
     "caseload_monthly": ("statushouders_on_benefit",),
-    "initiative_flows_yearly": ("trajectories",),
-    "outflow_yearly": ("benefits_ended",),
     "outflow_monthly": ("benefits_ended",),
     "cohort_progress": ("persons",),
     "cohort_progress_settlement": ("persons",),
+    # the quarter and year totals of every flow: the report shows flows at these grains, so the
+    # monthly cells are hidden in their place wherever a choice exists
+    **{t.name: tuple(t.counts) for t in DERIVED_TABLES},
 }
 
 
@@ -86,8 +87,9 @@ class SumOverRows:
     total_filter: tuple[tuple[str, str], ...]  # (key, value) the total row must have
     parts_table: str
     parts_column: str
-    join: tuple[tuple[str, str], ...]  # (total key, parts key); "year(month)" takes the year of a date key
+    join: tuple[tuple[str, str], ...]  # (total key, parts key); "year(month)" / "quarter(month)" of a date key
     why: str
+    parts_filter: tuple[tuple[str, str], ...] = ()  # (key, value) the part rows must have
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,23 @@ class Ratio:
     why: str
 
 
+def _period_relations() -> tuple:
+    """Every quarter or year total = the sum of its months (over every key it does not keep)."""
+    out = []
+    for table in DERIVED_TABLES:
+        period = table.keys[0]  # quarter | year
+        monthly = table.derived_sql.split(" FROM ")[1].split()[0]
+        join = ((period, f"{period}(month)"),) + tuple((k, k) for k in table.keys[1:])
+        where = tuple((k, v) for k, v in (("event", "registered"),) if "WHERE event" in table.derived_sql)
+        for column in table.counts:
+            out.append(SumOverRows(table.name, column, (), monthly, column, join,
+                                   f"{table.name}.{column} = sum of {monthly}.{column} over the months of the "
+                                   f"{period}" + (" (registrations)" if where else ""), where))
+    return tuple(out)
+
+
+PERIOD_RELATIONS = _period_relations()
+
 RELATIONS: tuple = (
     WithinRow("caseload_monthly", "statushouders_on_benefit", ("single_households", "family_households"),
               "households: total = alleenstaand + gezin (+ anders/onbekend, not published)"),
@@ -143,12 +162,7 @@ RELATIONS: tuple = (
     SumOverRows("outflow_monthly", "benefits_ended", (("reason_group", "studie"),), "participation_by_gender",
                 "ended_study", (("month", "month"),),
                 "outflow studie(M) = sum over gender of ended_study(M)"),
-    SumOverRows("initiative_flows_yearly", "trajectories", (), "initiative_flows", "trajectories",
-                (("year", "year(month)"), ("initiative_code", "initiative_code"), ("event", "event")),
-                "initiative_flows_yearly(Y) = sum over months of Y and genders of initiative_flows"),
-    SumOverRows("outflow_yearly", "benefits_ended", (), "outflow_monthly", "benefits_ended",
-                (("year", "year(month)"), ("reason_group", "reason_group")),
-                "outflow_yearly(Y) = sum over months of Y of outflow_monthly"),
+    *PERIOD_RELATIONS,
     WithinRow("outflow_monthly", "benefits_ended", ("returned_within_6_months",),
               "returned <= ended, treated as equal"),
     WithinRow("initiative_outcomes", "trajectories", ("clients",),
@@ -182,9 +196,11 @@ def _join_keys(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
     for i, key in enumerate(keys):
         if key.startswith("year(") and key.endswith(")"):
-            out[f"_key{i}"] = pd.to_datetime(df[key[5:-1]]).dt.year.astype(int)
+            out[f"_key{i}"] = pd.to_datetime(df[key[5:-1]]).dt.year.astype(int).map(_key_text)
+        elif key.startswith("quarter(") and key.endswith(")"):
+            out[f"_key{i}"] = pd.to_datetime(df[key[8:-1]]).dt.to_period("Q").dt.start_time.map(_key_text)
         else:
-            out[f"_key{i}"] = df[key]
+            out[f"_key{i}"] = df[key].map(_key_text)
     return out
 
 
@@ -211,13 +227,17 @@ def _equations(frames: dict[str, pd.DataFrame], relations: Iterable) -> list[Equ
                            + [((rel.table, row, p), -1.0) for p in rel.parts])
         elif isinstance(rel, SumOverRows) and rel.total_table in frames and rel.parts_table in frames:
             totals, parts = frames[rel.total_table], frames[rel.parts_table]
+            for k, v in rel.parts_filter:
+                parts = parts[parts[k] == v]
             total_keys = [t for t, _ in rel.join]
             groups = _groups(_join_keys(parts, [p for _, p in rel.join]), [f"_key{i}" for i in range(len(rel.join))])
             for row in totals.index:
                 if any(totals.at[row, k] != v for k, v in rel.total_filter):
                     continue
-                key = tuple(totals.at[row, k] for k in total_keys)
-                members = groups.get(key, [])
+                key = tuple(_key_text(totals.at[row, k]) for k in total_keys)
+                # a NULL part is left out of a SQL sum: the identity holds over the other parts
+                members = [r for r in groups.get(key, [])
+                           if _value(frames, (rel.parts_table, r, rel.parts_column)) is not None]
                 eqs.append([((rel.total_table, row, rel.total_column), 1.0)]
                            + [((rel.parts_table, r, rel.parts_column), -1.0) for r in members])
         elif isinstance(rel, MonthlyBalance) and rel.table in frames:
@@ -311,10 +331,51 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
     def hide_one_more(cell: Cell, eq_ids: Iterable[int]) -> bool:
         best = candidate(c for i in eq_ids for c, _ in equations[i] if c != cell)
         if best is None:
+            # Every other member of the cell's own identities is hidden, yet the system fixes it
+            # (through other hidden figures: e.g. a quarter's outflow from the caseload balance
+            # and the quarter's inflow). Hide a visible figure of the identities that reach it.
+            best = _unfixing_candidate(cell)
+        if best is None:
             unprotectable.add(cell)
             return False
         suppressed.add(best)
         return True
+
+    def _reach(cell: Cell) -> tuple[set[Cell], set[int]]:
+        """Hidden figures connected to ``cell`` through identities, and those identities."""
+        cells, eq_ids, todo = {cell}, set(), [cell]
+        while todo:
+            for i in by_cell[todo.pop()]:
+                if i in eq_ids:
+                    continue
+                eq_ids.add(i)
+                for member, _ in equations[i]:
+                    if member not in cells and hidden(member):
+                        cells.add(member)
+                        todo.append(member)
+        return cells, eq_ids
+
+    def _fixed_with(cell: Cell, unknowns: set[Cell], eq_ids: set[int]) -> bool:
+        column = {c: j for j, c in enumerate(sorted(unknowns))}
+        rows = sorted(i for i in eq_ids if any(m in column for m, _ in equations[i]))
+        matrix = np.zeros((len(rows), len(column)))
+        for r, i in enumerate(rows):
+            for member, coef in equations[i]:
+                if member in column:
+                    matrix[r, column[member]] += coef
+        return bool(_null_space_fixed(matrix)[column[cell]])
+
+    def _unfixing_candidate(cell: Cell, tries: int = 25) -> Cell | None:
+        """The preferred visible figure whose hiding leaves ``cell`` undetermined (or, when none
+        of the first ``tries`` does, the preferred one: the next round looks again)."""
+        cells, eq_ids = _reach(cell)
+        options = sorted({m for i in eq_ids for m, _ in equations[i] if m not in suppressed and m not in public},
+                         key=lambda c: (c[2] in HEADLINE_COLUMNS.get(c[0], ()), _value(frames, c) == 0,
+                                        _value(frames, c), c))
+        for option in options[:tries]:
+            if not _fixed_with(cell, cells | {option}, eq_ids | set(by_cell[option])):
+                return option
+        return options[0] if options else None
 
     for _round in range(10_000):
         # 1. identities with exactly one hidden member

@@ -18,6 +18,15 @@ KEYS = {
     "cohort_progress_settlement": ["cohort_year", "months_since_permit"],
     "initiative_flows_yearly": ["year", "initiative_code", "event"],
     "outflow_yearly": ["year", "reason_group"],
+    "initiative_flows_quarterly": ["quarter", "initiative_code", "event"],
+    "outflow_quarterly": ["quarter", "reason_group"],
+    "caseload_flows_quarterly": ["quarter"],
+    "caseload_flows_yearly": ["year"],
+    "participation_flows_quarterly": ["quarter", "gender"],
+    "participation_flows_yearly": ["year", "gender"],
+    "initiative_registrations_by_gender_quarterly": ["quarter", "initiative_code", "gender"],
+    "initiative_registrations_by_gender_yearly": ["year", "initiative_code", "gender"],
+    "national_cohort_reference": ["cohort_year", "months_since_permit", "measure"],
 }
 
 
@@ -35,7 +44,8 @@ class Published:
             for row in df.to_dict("records"):
                 key = tuple(_k(row[k]) for k in KEYS[name])
                 for col, v in row.items():
-                    if col in KEYS[name] or col.endswith("_suppressed"):
+                    # figures: every number (the reference table's texts are no figures)
+                    if col in KEYS[name] or col.endswith("_suppressed") or isinstance(v, str):
                         continue
                     hidden = bool(row.get(f"{col}_suppressed", False))
                     self.cells[(name, key, col)] = None if hidden or pd.isna(v) else float(v)
@@ -46,7 +56,30 @@ class Published:
         return [c for c, v in self.cells.items() if v == "hidden"]
 
 
-def identities(pub: Published, kinds=("row", "tables", "months", "cohort", "years")) -> list[dict]:
+# Quarter and year totals a reader sees beside the months: (total table, monthly table, the keys
+# the total keeps besides its period, its columns, a filter on the monthly rows).
+PERIOD_TOTALS = [
+    (f"{base}_{suffix}", monthly, keys, columns, where)
+    for base, monthly, keys, columns, where in (
+        ("initiative_flows", "initiative_flows", ["initiative_code", "event"], ["trajectories"], None),
+        ("outflow", "outflow_monthly", ["reason_group"], ["benefits_ended"], None),
+        ("caseload_flows", "caseload_monthly", [], ["new_on_benefit", "left_benefit"], None),
+        ("participation_flows", "participation_by_gender", ["gender"], ["ended_work", "ended_study"], None),
+        ("initiative_registrations_by_gender", "initiative_flows", ["initiative_code", "gender"], ["trajectories"],
+         ("event", "registered")),
+    )
+    for suffix in ("quarterly", "yearly")
+]
+
+
+def _period_of(month, total_table: str):
+    m = pd.Timestamp(month)
+    if total_table.endswith("_yearly"):
+        return m.year
+    return pd.Timestamp(m.year, 3 * ((m.month - 1) // 3) + 1, 1).date().isoformat()
+
+
+def identities(pub: Published, kinds=("row", "tables", "months", "cohort", "years", "periods")) -> list[dict]:
     """Linear identities sum(coef * cell) = 0 a reader can assume (households 'anders' = 0)."""
     eqs = []
     t = pub.tables
@@ -91,6 +124,24 @@ def identities(pub: Published, kinds=("row", "tables", "months", "cohort", "year
                 key = (int(row["year"]), *[row[k] for k in keys])
                 eqs.append({(total_table, tuple(_k(row[k]) for k in KEYS[total_table]), column): 1,
                             **{cell: -1 for cell in parts[key]}})
+    if "periods" in kinds:  # every quarter and year total = the sum of its published months
+        for total_table, monthly, keys, columns, where in PERIOD_TOTALS:
+            if total_table not in t:
+                continue
+            for column in columns:
+                parts = defaultdict(list)
+                for row in t[monthly].to_dict("records"):
+                    if where and row[where[0]] != where[1]:
+                        continue
+                    cell = (monthly, tuple(_k(row[k]) for k in KEYS[monthly]), column)
+                    if pub.cells.get(cell) is None:  # a NULL month is not in the SQL sum
+                        continue
+                    parts[(_period_of(row["month"], total_table), *[row[k] for k in keys])].append(cell)
+                for row in t[total_table].to_dict("records"):
+                    period = row["year"] if total_table.endswith("_yearly") else _k(row["quarter"])
+                    key = (int(period) if total_table.endswith("_yearly") else period, *[row[k] for k in keys])
+                    eqs.append({(total_table, tuple(_k(row[k]) for k in KEYS[total_table]), column): 1,
+                                **{cell: -1 for cell in parts[key]}})
     if "cohort" in kinds:
         for name in ("cohort_progress", "cohort_progress_settlement"):
             for _, g in t[name].groupby("cohort_year"):

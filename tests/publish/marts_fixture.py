@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 LANDING_DDL = Path(__file__).resolve().parents[2] / "orchestration" / "sources" / "landing.sql"
+CBS_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "cbs_cohort_reference.csv"
 
 FIRST_MONTH = date(2017, 1, 1)
 INITIATIVES = ["ADVIES_ONDERWIJS", "UAF", "AGROS", "PASMATCH", "AAN_DE_SLAG", "TIMNIT", "VIP", "STARTBAAN",
@@ -184,6 +185,9 @@ def build_marts(panel: Panel) -> dict[str, pd.DataFrame]:
         "detail": ["kenmerk_statushouder ontbreekt", "BSN faalt de elfproef", "uitkering verdwenen"],
     })
     con.close()
+    # the real seed file (national figures are not simulated)
+    marts["national_cohort_reference"] = pd.read_csv(CBS_SEED, dtype={"measure": str}).astype(
+        {"cohort_year": "int32", "months_since_permit": "int32", "percentage": "float64"})
     return marts
 
 
@@ -212,6 +216,11 @@ def write_warehouse(path: Path, marts: dict[str, pd.DataFrame]) -> Path:
             con.register("frame", marts[table][names])
             con.execute(f"INSERT INTO marts.{table} SELECT * FROM frame")
             con.unregister("frame")
+        # the dbt seed of national reference figures, where dbt loads it (schema reference)
+        con.execute("CREATE SCHEMA IF NOT EXISTS reference")
+        con.register("frame", marts["national_cohort_reference"])
+        con.execute("CREATE OR REPLACE TABLE reference.cbs_cohort_reference AS SELECT * FROM frame")
+        con.unregister("frame")
         con.execute("DELETE FROM landing.quarantine")
         con.execute("""INSERT INTO landing.quarantine VALUES
             (DATE '2017-03-01', 'uitkeringen', '2017-03/uitkeringen.csv', 'abc', 17, 'bsn', '******789',

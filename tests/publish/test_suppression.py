@@ -91,7 +91,7 @@ def frames_with_small_cells(panel_marts):
     return _derive(marts)
 
 
-@pytest.mark.parametrize("kind", ["row", "tables", "months", "years"])
+@pytest.mark.parametrize("kind", ["row", "tables", "months", "years", "periods"])
 def test_differencing_recovers_nothing(published, frames_with_small_cells, panel_marts, kind):
     # the attack works where only primary suppression was applied...
     weak = Published(apply_suppression(frames_with_small_cells, relations=()).frames)
@@ -108,6 +108,22 @@ def test_differencing_recovers_nothing(published, frames_with_small_cells, panel
     _, tables = published
     pub = Published(tables)
     assert recoverable(pub, identities(pub, kinds=(kind,))) == {}
+
+
+def test_a_hidden_month_is_not_the_quarter_minus_the_published_months(frames_with_small_cells):
+    """The attack the quarter and year totals invite: a suppressed month = its quarter (or year)
+    total minus the other months of it. It recovers the true count from primary-only output,
+    and nothing from the secondary-suppressed output, with every identity together."""
+    o = frames_with_small_cells["outflow_monthly"]
+    small = o.index[(o.reason_group == "werk") & (o.benefits_ended == 2)][0]
+    cell = ("outflow_monthly", (_k(o.at[small, "month"]), "werk"), "benefits_ended")
+    weak = Published(apply_suppression(frames_with_small_cells, relations=()).frames)
+    assert weak.cells[cell] == "hidden"
+    assert weak.cells[("outflow_quarterly", (_k(o.at[small, "month"]), "werk"), "benefits_ended")] == 14.0
+    assert recoverable(weak, identities(weak, kinds=("periods",)))[cell] == 2.0
+    strong = Published(apply_suppression(frames_with_small_cells).frames)
+    assert strong.cells[cell] == "hidden"
+    assert recoverable(strong, identities(strong)) == {}
 
 
 def test_all_identities_together_recover_nothing(published):

@@ -12,9 +12,10 @@ from orchestration.report import build_report
 from orchestration.report import charts
 from orchestration.report.format import Figure, SUPPRESSED_MARK, figure_text, month_name, number, percent, ratio
 
-EXPECTED_SECTIONS = ["Kerncijfers", "Initiatieven en resultaten", "Uitstroom naar werk en studie",
-                     "Cohort 2014/2015 en latere cohorten", "Participatie van vrouwen", "Resultaten Timnit",
-                     "Caseload per klantmanager en benodigde formatie", "Datakwaliteit"]
+EXPECTED_SECTIONS = ["Kerncijfers", "Wat is er veranderd sinds de vorige rapportage", "Initiatieven en resultaten",
+                     "Uitstroom naar werk en studie", "Cohort 2014/2015 en latere cohorten", "Participatie van vrouwen",
+                     "Resultaten Timnit", "Caseload per klantmanager en benodigde formatie", "Datakwaliteit",
+                     "Werkwijze", "Bijlage: maandcijfers"]
 
 
 class Outline(HTMLParser):
