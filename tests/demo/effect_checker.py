@@ -7,7 +7,8 @@ Participants of an initiative: statushouders on benefit (a 01 row) in the month 
 startdatum in it; cell in s from the 01 row with the latest aanvangsdatum (gender, household, age
 band, months on that benefit); controls: statushouders on benefit in s in the same cell without a
 start in the initiative in or before s; outcome at h: a 01 benefit of the person ended with reason
-group werk (or studie) in a month s..s+h, counted when s+h is loaded.
+group werk (or studie) in a month s..s+h, counted when s+h is loaded. Gender as the mart contract
+defines it: BUS geslacht, where empty the BRP letter.
 """
 from __future__ import annotations
 
@@ -55,7 +56,11 @@ class EffectData:
         self.last_month = int(b["m"].max())
         # the cell, from the row with the latest aanvangsdatum in the month
         rows = b.sort_values(["person", "m", "start"]).groupby(["person", "m"]).tail(1).copy()
-        rows["gender"] = rows["geslacht"].map({"1": "man", "2": "vrouw"}).fillna("onbekend")
+        # the mart contract's gender: BUS geslacht, where empty the BRP letter of that month
+        brp = fr.brp.drop_duplicates(["month", "person"]).set_index(["month", "person"])["geslacht"]
+        letter = pd.Series(list(zip(rows["month"], rows["person"])), index=rows.index).map(brp)
+        rows["gender"] = (rows["geslacht"].map({"1": "man", "2": "vrouw"})
+                          .fillna(letter.map({"M": "man", "V": "vrouw"})).fillna("onbekend"))
         rows["household"] = rows["leefvorm"].map({"1": "alleenstaand", "2": "gezin", "3": "gezin"}).fillna("anders")
         birth = pd.to_datetime(rows["geboortedatum"].replace("", None), format="%Y-%m-%d", errors="coerce")
         first = pd.to_datetime(rows["month"] + "-01")
