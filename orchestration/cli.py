@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "retention",
         help="bewaartermijn: delete month folders older than N years from raw/ and everything derived from them",
         description="The only command that deletes from raw/. Removes raw/<YYYY-MM>/ folders of months before "
-        "the month of (today - N years), their rows in the warehouse (schemas landing and parsed), logs each folder "
+        "the month of (today - N years), their rows in the warehouse (schema landing), logs each folder "
         "and table to stdout and landing.retention_log, then rebuilds the dbt models in full and republishes.",
     )
     _add_paths(retention, raw=True, warehouse=True)

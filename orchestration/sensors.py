@@ -22,7 +22,7 @@ def folder_fingerprint(folder: Path) -> str:
 
 def changed_months(raw_dir: Path, cursor: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Fingerprints of all valid month folders and the months whose fingerprint changed."""
-    from orchestration.ingest import find_months
+    from orchestration.sources.ingest import find_months
 
     months, _skipped = find_months(raw_dir)
     valid = set(monthly_partitions.get_partition_keys())

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import config
-from orchestration.assets.landing import SOURCE_KINDS
+from orchestration.assets.landing import EXPECTATION_RESULTS
 from orchestration.partitions import months_of_run
 from orchestration.resources import WarehouseResource
 
@@ -61,10 +61,10 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 
 @dg.asset(
     group_name="quality",
-    deps=[dg.AssetKey(["landing", kind]) for kind in SOURCE_KINDS],
+    deps=[EXPECTATION_RESULTS],
     kinds={"html"},
-    description="GX Data Docs (HTML) of the last month of the run: every suite's validation results, "
-    "in warehouse/data_docs/<YYYY-MM>/index.html.",
+    description="GX Data Docs (HTML) of the last month of the run: every delivery's results of its row rules and "
+    "file rules (landing.expectation_results), in warehouse/data_docs/<YYYY-MM>/index.html; rebuilt only when they changed.",
 )
 def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.quality.data_docs import build_data_docs

@@ -1,7 +1,7 @@
 """Synthetic deliveries for `statmon demo-data`, calibrated to the memo's figures.
 
-Shares nothing with the ingestion code (orchestration/sources, orchestration/ingest.py): the
-formats are written from the landing contract itself, so a mistake cannot hide in both."""
+Shares nothing with the ingestion code (orchestration/sources): the formats are written from the
+landing contract itself, so a mistake cannot hide in both."""
 from __future__ import annotations
 
 
