@@ -31,17 +31,17 @@ Secondary suppression
 Unpublished parts
     Some counts of persons are not published but would follow by subtraction: participants
     minus matched participants (the unmatched), or the matched participants at k months since
-    start minus those at k + 1 (those who started in one month). ``Difference`` and ``Steps``
-    name them as parts of their identities. A part is always unknown to a reader; a part of 1..4
+    start minus those at the next published k (those who started in between). ``Difference``
+    and ``Steps`` name them as parts of their identities. A part is always unknown to a reader; a part of 1..4
     must not be computable, exactly like a hidden figure, and protecting it hides a published
     member of its identities (a part is never "hidden" itself: it is not published).
 
 Attacker model and its limits
     Identities with a part that is not published (households ``anders``, benefits of
     ``onbekend`` households) are treated as if that part were a known zero: stricter than
-    needed; the parts named by ``Difference`` and ``Steps`` are unknowns instead (their value is
-    what must be protected). Figures published by the previous publication with the same value are treated as
-    known ("public") and give no protection. What is guaranteed: no hidden figure can be
+    needed; the parts named by ``Difference`` and ``Steps`` are unknowns instead (their value
+    is what must be protected). Figures published by the previous publication with the same
+    value are treated as known ("public") and give no protection. What is guaranteed: no hidden figure can be
     computed exactly from the published tables (this and the previous publication) through
     these identities. Bounds remain derivable (a hidden figure lies between 0 and its total);
     that is accepted, as in the usual cell-suppression practice.
@@ -211,8 +211,8 @@ EFFECT_RELATIONS: tuple = (
                            ("matched_participants", "the matched participants who started in between"),
                            ("controls", "the persons who were controls only of those"))),
     Steps("initiative_effect_curve", "matched_participants", ("initiative_code", "outcome"), "months_since_start",
-          "matched_participants_step", "initiative_effect_curve.matched_participants at k = at k + 1 + the matched "
-          "participants who started k months before the last month (not published)"),
+          "matched_participants_step", "initiative_effect_curve.matched_participants at k = at the next published "
+          "k + the matched participants who started in between (not published)"),
     *(Ratio("initiative_effect", column, "matched_participants",
             f"initiative_effect.{column} is computed over matched_participants")
       for column in EFFECT_ESTIMATE),

@@ -477,14 +477,16 @@ def _rendement(p: Published, month: date, period_start: date) -> Section:
     present = set(effect.initiative_code) | set(curve.initiative_code)
     measured = [code for code in codes if code in present]
     education = [code for code in measured if codes[code]["domein"] == "onderwijs"]
-    s.blocks.append(Subsection("Effect op uitstroom naar werk", [], [_effect_table(p, "werk", measured, names)]))
+    work = Subsection("Effect op uitstroom naar werk", [], [_effect_table(p, "werk", measured, names)])
+    absent = [names[code] for code in codes if code not in present]
+    if absent:
+        work.intro.append("Geen deelnemers die bij hun start in de bijstand zaten en te vergelijken waren: "
+                          + ", ".join(absent) + ".")
+    s.blocks.append(work)
     if education:
         s.blocks.append(Subsection("Effect op uitstroom naar studie (onderwijsroutes)",
                                    ["Voor de initiatieven die naar onderwijs leiden ook het effect op het verlaten van "
                                     "de bijstand voor een studie."], [_effect_table(p, "studie", education, names)]))
-    absent = [names[code] for code in codes if code not in present]
-    if absent:
-        s.blocks[-1].intro.append("Geen deelnemers die bij hun start in de bijstand zaten: " + ", ".join(absent) + ".")
     over_time = Subsection("Deelnemers en vergelijkingsgroep na de start", [
         "Per initiatief het deel van de deelnemers en van hun vergelijkingsgroep dat de bijstand heeft verlaten, "
         "per kwartaal na de start. Waar de lijn van de deelnemers onder die van de vergelijkingsgroep ligt, gaan "

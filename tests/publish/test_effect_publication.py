@@ -86,6 +86,9 @@ def test_small_counts_and_what_subtraction_gives_back_are_hidden(published, pane
         assert (flags == 1).all(), column
     pub = Published(tables)
     assert disclosed(pub, recoverable(pub, identities(pub, kinds=("effect",)))) == {}
+    # what the suppression protected: the unmatched of those rows, and steps of the curve
+    protected = apply_suppression(_frames(panel_marts)).protected_parts
+    assert {c[2] for c in protected} >= {"unmatched_participants", "matched_participants_step"}
 
 
 def test_a_hidden_count_hides_the_estimate_computed_over_it(published, panel_marts):
