@@ -154,7 +154,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
     ),
     PublishedTable("cohort_progress", _COHORT_COLUMNS, _COHORT_PERIOD),
     PublishedTable("cohort_progress_settlement", _COHORT_COLUMNS, _COHORT_PERIOD),
-    # The rendement (effect contract; docs/rendement.md). Estimated as of the last delivered month:
+    # The rendement (effect contract; docs/rendement.md). Estimated as of the last benefits month:
     # published only when that month is. Shares and effects are ratios over matched_participants:
     # hidden with it (a share's exact value would give a hidden count back as its denominator).
     PublishedTable(
