@@ -4,7 +4,6 @@ and suppression that also covers the counts a reader gets by subtraction and the
 gives back as its denominator."""
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -12,25 +11,17 @@ from attacker import Published, denominators, disclosed, identities, recoverable
 from marts_fixture import write_warehouse
 from orchestration.publish import publish
 from orchestration.publish.suppression import RELATIONS, Ratio, apply_suppression
-from orchestration.publish.tables import EFFECT_ESTIMATE, TABLES_BY_NAME
-from test_suppression import _frames
+from orchestration.publish.tables import EFFECT_ESTIMATE
+from test_suppression import _frames, _read_published
 
 EFFECT_TABLES = ("initiative_effect", "initiative_effect_curve")
-
-
-def _tables(path) -> dict[str, pd.DataFrame]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return {name: con.execute(f"SELECT * FROM {name}").df() for name in TABLES_BY_NAME}
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
 def published(panel_marts, tmp_path_factory):
     root = tmp_path_factory.mktemp("effect")
     result = publish(write_warehouse(root / "monitor.duckdb", panel_marts), root / "out", None)
-    return result, _tables(result.published_file)
+    return result, _read_published(result.published_file)
 
 
 def test_published_only_when_the_month_it_is_as_of_is(panel_marts, tmp_path):
@@ -42,7 +33,7 @@ def test_published_only_when_the_month_it_is_as_of_is(panel_marts, tmp_path):
     assert earlier.row_counts["initiative_effect"] == earlier.row_counts["initiative_effect_curve"] == 0
     assert earlier.row_counts["caseload_monthly"] == 23
     full = publish(warehouse, tmp_path / "full", "2018-12")
-    tables = _tables(full.published_file)
+    tables = _read_published(full.published_file)
     for name in EFFECT_TABLES:
         assert len(tables[name]) > 0
         assert set(pd.to_datetime(tables[name].as_of_month).dt.date.astype(str)) == {"2018-12-01"}
