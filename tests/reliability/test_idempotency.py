@@ -14,7 +14,9 @@ def test_the_same_month_twice_gives_identical_marts_and_publication(scenarios, g
     chain = scenarios["rerun"].wait()
     result = chain.steps["same_month"]
     assert result.rc == 0, result.describe()
-    assert good_run.marts and all(good_run.marts.values()), "the marts of the good run are empty"
+    # initiative_effect starts at a 6-month horizon: the 3 months of this suite have no row of it
+    assert good_run.marts and all(rows for name, rows in good_run.marts.items() if name != "initiative_effect"), \
+        "the marts of the good run are empty"
     assert _diff(good_run.marts, chain.steps["marts_after_same_month"]) == []
     assert _diff(good_run.published, chain.steps["published_after_same_month"]) == []
     # the byte-identical files were recognised as such and not loaded again
