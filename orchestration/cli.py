@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0, help="population scale: 1 = Haarlem, 100 = national (default: 1)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--from", dest="start", type=_month, default="2014-01")
-    demo.add_argument("--to", dest="end", type=_month, default="2018-05")
+    demo.add_argument("--to", dest="end", type=_month, default="2020-06")
 
     dq = sub.add_parser("dq", help="the stewards' review: data-quality issues by rule, with the rows to fix")
     _add_paths(dq, warehouse=True, out="")

@@ -5,7 +5,7 @@ formats are written from the landing contract itself, so a mistake cannot hide i
 from __future__ import annotations
 
 
-def generate(out, scale: float = 1.0, seed: int = 42, start: str = "2014-01", end: str = "2018-05") -> dict:
+def generate(out, scale: float = 1.0, seed: int = 42, start: str = "2014-01", end: str = "2020-06") -> dict:
     """Write out/<YYYY-MM>/ deliveries and the demo marker; see generator.generate."""
     from .generator import generate as _generate
 
