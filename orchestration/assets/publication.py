@@ -10,7 +10,7 @@ from orchestration.assets.landing import EXPECTATION_RESULTS
 from orchestration.partitions import months_of_run
 from orchestration.resources import WarehouseResource
 
-# The marts of the mart contract: publication waits for all of them.
+# The marts of the mart contract and the effect contract: publication waits for all of them.
 MARTS = (
     "caseload_monthly",
     "outflow_monthly",
@@ -19,6 +19,8 @@ MARTS = (
     "cohort_progress",
     "cohort_progress_settlement",
     "participation_by_gender",
+    "initiative_effect",
+    "initiative_effect_curve",
     "dq_issues",
 )
 

@@ -97,8 +97,10 @@ def _warehouse(warehouse: Path, con):
 def _read_marts(con, through: date | None) -> dict[str, pd.DataFrame]:
     frames = {}
     for spec in MART_TABLES:
-        columns = ", ".join(f'"{c.name}"' for c in spec.columns)
-        where = "" if through is None else f"WHERE ({spec.period_sql}) <= DATE '{through.isoformat()}'"
+        columns = ", ".join(f'{spec.read_sql(c.name)} AS "{c.name}"' for c in spec.columns)
+        conditions = ([] if through is None else [f"({spec.period_sql}) <= DATE '{through.isoformat()}'"]) \
+            + ([f"({spec.read_where})"] if spec.read_where else [])
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         order = ", ".join(f'"{k}"' for k in spec.keys)
         schema, table = spec.source_relation.split(".")
         if spec.source is not None and not con.execute(

@@ -19,6 +19,8 @@ from .tables import PUBLISHED_TABLES, PublishedTable
 
 SUPPRESSED_FLAG = ("TRUE when {column} is suppressed (published as NULL): a count of 1 to 4, or a figure from "
                    "which such a count could be computed back. Show it as 'afgeschermd' (x), never as zero.")
+SUPPRESSED_RATIO_FLAG = ("TRUE when {column} is suppressed (published as NULL) because the count it is computed "
+                         "from is: it would give that count back. Show it as 'afgeschermd' (x), never as zero.")
 PERIOD_COLUMNS = {
     "quarter": "Quarter, as the date of its first month (2018-04-01 = Q2 2018).",
     "year": "Calendar year.",
@@ -85,8 +87,10 @@ def published_descriptions(spec: PublishedTable) -> tuple[str, dict[str, str]]:
         source = (spec.source or spec.name).split(".")[-1]
         table_text, columns = dbt.get(source, ("", {}))
         columns = dict(columns)
-    for column in spec.flagged:
+    for column in spec.counts:
         columns[f"{column}_suppressed"] = SUPPRESSED_FLAG.format(column=column)
+    for column in spec.ratios:
+        columns[f"{column}_suppressed"] = SUPPRESSED_RATIO_FLAG.format(column=column)
     return table_text, columns
 
 

@@ -6,9 +6,9 @@ later is not published until it is declared here, with its kind). Kinds:
 - ``key``: identifies the row (month, initiative, gender, ...); never suppressed.
 - ``count``: a number of persons, benefits or trajectories; suppressed when 1..4 and where
   secondary suppression needs it (see ``suppression.py``). Gets a ``<col>_suppressed`` flag.
-- ``ratio``: derived from a count (clients_per_caseworker); suppressed with its numerator.
-  Gets a flag too.
-- ``measure``: not a count of persons (caseworker FTE); published as is.
+- ``ratio``: derived from a count (clients_per_caseworker; the shares and effects of the
+  rendement); suppressed with that count. Gets a flag too.
+- ``measure``: not a count of persons (caseworker FTE, a status); published as is.
 """
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ class PublishedTable:
     source: str | None = None
     # What the derived table holds, for its table comment (the marts' comments come from dbt).
     description: str | None = None
+    # Columns read from the warehouse through an expression (over the source's columns) instead
+    # of as they are: a rule the publication applies that the mart leaves to its readers.
+    read_as: tuple[tuple[str, str], ...] = ()
+    # Rows published (SQL over the source's columns), beside the period rule; None: all.
+    read_where: str | None = None
+
+    def read_sql(self, column: str) -> str:
+        return dict(self.read_as).get(column, f'"{column}"')
 
     @property
     def source_relation(self) -> str:
@@ -75,6 +83,12 @@ class PublishedTable:
 def _cols(*spec: tuple[str, str, str]) -> tuple[PublishedColumn, ...]:
     return tuple(PublishedColumn(*s) for s in spec)
 
+
+# The estimate of initiative_effect: NULL unless estimate_status = 'estimated' (the mart's rule).
+EFFECT_ESTIMATE = ("participant_share", "comparison_share", "naive_share", "effect_pp", "effect_ci_low_pp",
+                   "effect_ci_high_pp")
+
+CURVE_STEP_MONTHS = 3  # the published curve: k = 0, 3, ..., 24
 
 # Cohort rows belong to the month cohort date + N at the latest member: December of the
 # cohort year plus N months (the mart contract's rule for when a row exists).
@@ -140,6 +154,47 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
     ),
     PublishedTable("cohort_progress", _COHORT_COLUMNS, _COHORT_PERIOD),
     PublishedTable("cohort_progress_settlement", _COHORT_COLUMNS, _COHORT_PERIOD),
+    # The rendement (effect contract; docs/rendement.md). Estimated as of the last benefits month:
+    # published only when that month is. Shares and effects are ratios over matched_participants:
+    # hidden with it (a share's exact value would give a hidden count back as its denominator).
+    PublishedTable(
+        "initiative_effect",
+        _cols(
+            ("as_of_month", "DATE", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("outcome", "VARCHAR", "key"),
+            ("horizon_months", "INTEGER", "key"),
+            ("participants", "INTEGER", "count"),
+            ("matched_participants", "INTEGER", "count"),
+            ("controls", "INTEGER", "count"),
+            *((c, "DOUBLE", "ratio") for c in EFFECT_ESTIMATE),
+            ("interval_method", "VARCHAR", "measure"),
+            ("estimate_status", "VARCHAR", "measure"),
+        ),
+        "as_of_month",
+    ),
+    PublishedTable(
+        "initiative_effect_curve",
+        _cols(
+            ("as_of_month", "DATE", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("outcome", "VARCHAR", "key"),
+            ("months_since_start", "INTEGER", "key"),
+            ("matched_participants", "INTEGER", "count"),
+            ("participant_share", "DOUBLE", "ratio"),
+            ("comparison_share", "DOUBLE", "ratio"),
+            ("estimate_status", "VARCHAR", "measure"),
+        ),
+        "as_of_month",
+        # the mart gives the shares below 20 matched participants too; published only from 20 on
+        read_as=tuple((c, f"CASE WHEN estimate_status = 'estimated' THEN {c} END")
+                      for c in ("participant_share", "comparison_share")),
+        # every third month since start: from one month to the next the matched participants fall
+        # by those who started in one calendar month, mostly 1 to 4 in a municipality, and hiding
+        # them (with their shares) would break every other point of the chart; over a quarter the
+        # step is rarely that small (docs/publication.md)
+        read_where=f"months_since_start % {CURVE_STEP_MONTHS} = 0",
+    ),
     PublishedTable(
         "participation_by_gender",
         _cols(

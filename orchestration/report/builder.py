@@ -24,7 +24,7 @@ from ..config import SEEDS_DIR
 from . import charts, grain
 from .grain import Flow
 from .format import (SUPPRESSED_MARK, SUPPRESSED_TITLE, ZERO, Figure, figure_text, long_date, month_name, number,
-                     percent_text, ratio, total)
+                     percent_text, ratio, signed, total)
 
 TEMPLATE = Path(__file__).with_name("template.html.j2")
 CASELOAD_NORM = 80  # clients per caseworker the municipality aims for (memo: "teruggebracht naar 80")
@@ -39,6 +39,7 @@ class Table:
     columns: list[str]
     rows: list[list]  # first cell is the row header; Figures or text
     numeric_from: int = 1  # columns from here are right-aligned numbers
+    compact: bool = False  # many columns: printed smaller, so that the table fits the width of A4
 
 
 @dataclass
@@ -340,6 +341,171 @@ def _outcome_matrix(p: Published, month: date) -> Table:
                  ["Initiatief", "Totaal"] + [OUTCOME_SHORT.get(o, o) for o in outcomes], rows)
 
 
+# --- the rendement: effect of each initiative against a matched comparison group -----------------
+
+EFFECT_HORIZONS = (12, 24)  # reported; 6 months is published, but mostly the lock-in (see the text)
+EFFECT_MIN_MATCHED = 20  # the effect contract's rule for an estimate (estimate_status in the published tables)
+CURVE_MIN_POINTS = 3  # a chart needs this many published months since start (a line, not a dot or two)
+OUTCOME_WORDS = {"werk": "werk", "studie": "een studie"}
+
+
+def _effect_text(row) -> str | Figure:
+    """'+3,2 (−8,1 tot +14,5)': the effect in percentage points with its 95% interval."""
+    if bool(row.effect_pp_suppressed):
+        return Figure(None, True)
+    return f"{signed(row.effect_pp)} ({signed(row.effect_ci_low_pp)} tot {signed(row.effect_ci_high_pp)})"
+
+
+def _effect_reading(row) -> str:
+    """What the interval allows a reader to say."""
+    if bool(row.effect_ci_low_pp_suppressed):
+        return ""
+    if row.effect_ci_low_pp > 0:
+        return "aantoonbaar meer uitstroom"
+    if row.effect_ci_high_pp < 0:
+        return "aantoonbaar minder uitstroom"
+    return "geen aantoonbaar verschil"
+
+
+def _effect_table(p: Published, outcome: str, codes: list[str], names: dict[str, str]) -> Table:
+    effect = p.t["initiative_effect"]
+    none = (Figure(None), "%")
+    rows = []
+    for code in codes:
+        mine = effect[(effect.initiative_code == code) & (effect.outcome == outcome)]
+        reached = [h for h in EFFECT_HORIZONS if (mine.horizon_months == h).any()]
+        if not reached:  # one row for both horizons
+            rows.append([f"{names[code]}, na " + " en ".join(str(h) for h in EFFECT_HORIZONS) + "\u00a0mnd",
+                         Figure(None), none, none, none, "nog niet te meten", ""])
+            continue
+        for h in EFFECT_HORIZONS:
+            label = [f"{names[code]}, na {h}\u00a0mnd"]
+            if h not in reached:
+                rows.append(label + [Figure(None), none, none, none, "nog niet te meten", ""])
+                continue
+            r = mine[mine.horizon_months == h].iloc[0]
+            matched = p.fig(r, "matched_participants")
+            if r.estimate_status != "estimated":
+                rows.append(label + [matched, none, none, none, "te weinig deelnemers", ""])
+                continue
+            rows.append(label + [matched, (p.fig(r, "participant_share"), "%"), (p.fig(r, "comparison_share"), "%"),
+                                 (p.fig(r, "naive_share"), "%"), _effect_text(r), _effect_reading(r)])
+    what = OUTCOME_WORDS[outcome]
+    return Table(f"Uitstroom naar {what} binnen 12 en 24 maanden na de start: deelnemers, vergelijkingsgroep en "
+                 "effect", ["Initiatief, termijn", "Deelnemers vergeleken", "Deelnemers uit de bijstand",
+                            "Vergelijkbare statushouders", "Alle statushouders (naïef)",
+                            "Effect in procentpunten (95%-interval)", "Conclusie"],
+                 rows, compact=True)
+
+
+def _effect_chart(p: Published, code: str, name: str, outcomes: list[str]) -> Chart | None:
+    """Participants against comparison over the months since start (the published curve), or
+    None when fewer than CURVE_MIN_POINTS of its months have a published participant share."""
+    curve = p.t["initiative_effect_curve"]
+    mine = curve[curve.initiative_code == code].sort_values("months_since_start")
+    ks = sorted(mine.months_since_start.unique())
+    shares = {(o, c): [] for o in outcomes for c in ("participant_share", "comparison_share")}
+    matched = []
+    for k in ks:
+        at_k = mine[mine.months_since_start == k]
+        for o in outcomes:
+            row = at_k[at_k.outcome == o]
+            for c in ("participant_share", "comparison_share"):
+                shares[(o, c)].append(p.fig(row.iloc[0], c) if len(row) else Figure(None))
+        matched.append(p.fig(at_k.iloc[0], "matched_participants"))
+    if sum(f.exact for f in shares[(outcomes[0], "participant_share")]) < CURVE_MIN_POINTS:
+        return None
+    if len(outcomes) == 1:
+        names = {"participant_share": "Deelnemers", "comparison_share": "Vergelijkingsgroep"}
+        series = [(names[c], shares[(outcomes[0], c)]) for c in names]
+    else:  # short names: four of them fit the legend
+        series = [(f"{'Deelnemers' if c == 'participant_share' else 'Vergelijking'} {o}", shares[(o, c)])
+                  for o in outcomes for c in ("participant_share", "comparison_share")]
+    labels = [f"{k} mnd" for k in ks]
+    what = " en ".join(f"voor {OUTCOME_WORDS[o]}" for o in outcomes)
+    chart_id = f"grafiek-rendement-{code.lower().replace('_', '-')}"
+    svg = charts.line_chart(
+        chart_id, f"{name}: uit de bijstand {what}, deelnemers en vergelijkingsgroep",
+        f"Lijndiagram met, per kwartaal na de start, het percentage van de deelnemers aan {name} dat de bijstand "
+        f"heeft verlaten {what}, en hetzelfde voor hun vergelijkingsgroep. Waar minder dan {EFFECT_MIN_MATCHED} "
+        "deelnemers te volgen zijn of een cijfer is afgeschermd, is de lijn onderbroken. De cijfers staan in de "
+        "tabel hiernaast.", labels, series, "Uit de bijstand (cumulatief)", as_percent=True)
+    columns = ["Na de start", "Vergeleken deelnemers"] + [f"{n}" for n, _ in series]
+    return Chart(svg, Table(f"{name}: deel dat de bijstand verliet {what}, naar maanden na de start", columns,
+                            [[label, matched[i]] + [(figs[i], "%") for _, figs in series]
+                             for i, label in enumerate(labels)]))
+
+
+def _rendement(p: Published, month: date, period_start: date) -> Section:
+    s = Section("rendement", "Rendement van de initiatieven", [
+        "Wat heeft een initiatief opgeleverd? Hoeveel deelnemers werk vonden, zegt dat niet: partners kiezen vaak "
+        "de klanten met de beste kansen, en velen waren ook zonder het initiatief uit de bijstand gegaan. Daarom "
+        "vergelijken we elke deelnemer met statushouders die in dezelfde maand in dezelfde situatie zaten "
+        "(geslacht, huishouden, leeftijdsgroep en hoe lang zij al bijstand hadden) en toen niet aan het initiatief "
+        "begonnen. Het effect is het verschil tussen het deel van de deelnemers en het deel van die "
+        "vergelijkingsgroep dat binnen 12 of 24 maanden na de start de bijstand verliet voor werk (bij de "
+        "onderwijsroutes ook: voor een studie), in procentpunten."])
+    effect, curve = p.t.get("initiative_effect"), p.t.get("initiative_effect_curve")
+    if effect is None or curve is None or (effect.empty and curve.empty):
+        s.intro.append("Deze publicatie bevat geen rendementscijfers. Ze worden berekend met alle maanden tot en met "
+                       "de laatste, en alleen gepubliceerd als die maand zonder blokkerende fout gepubliceerd kon "
+                       "worden.")
+        return s
+    as_of = pd.Timestamp((effect if len(effect) else curve).as_of_month.iloc[0]).date()
+    s.intro.append(f"Berekend met de gegevens tot en met {month_name(as_of)}"
+                   + (f"; deze rapportage gaat over {month_name(month)}, maar de rendementscijfers van toen worden "
+                      "niet bewaard." if as_of != month else "."))
+    s.blocks.append(Subsection("Hoe lees je deze cijfers?", [
+        "Het 95%-interval geeft de onzekerheid: het werkelijke effect ligt met grote waarschijnlijkheid tussen die "
+        "twee getallen. Bij kleine groepen is het interval breed. Ligt nul erin, dan kunnen we niet zeggen of het "
+        "initiatief meer of minder uitstroom geeft ('geen aantoonbaar verschil').",
+        "Zolang mensen aan een initiatief deelnemen, zoeken zij minder naar werk (het lock-in-effect). In de eerste "
+        "maanden kan het effect daardoor negatief zijn, ook als het later positief wordt. Kijk daarom naar 12 en 24 "
+        "maanden en naar de grafieken.",
+        "We vergelijken alleen op wat geregistreerd is: geslacht, huishouden, leeftijdsgroep en duur van de "
+        "uitkering. Motivatie, taalniveau, gezondheid en het oordeel van de klantmanager staan niet in de gegevens; "
+        "kiezen partners hun deelnemers daarop, dan zit dat verschil nog in het effect. Wie in de "
+        "vergelijkingsgroep zit, kan later alsnog beginnen: het effect vergelijkt nu starten met (nog) niet starten.",
+        f"'Te weinig deelnemers': met minder dan {EFFECT_MIN_MATCHED} vergeleken deelnemers berekenen we geen effect. "
+        "'Nog niet te meten': nog geen deelnemer is lang genoeg geleden begonnen om 12 of 24 maanden te volgen. "
+        "Deelnemers zonder een vergelijkbare statushouder in hun startmaand tellen niet mee.",
+        "De kolom 'alle statushouders (naïef)' is het deel van alle statushouders in de bijstand in dezelfde maanden, "
+        "zonder rekening te houden met hun situatie: het verschil met de vergelijkingsgroep laat zien hoe veel een "
+        "gewone vergelijking zou vertekenen."]))
+    codes = _codes("initiatieven")
+    names = {code: row["naam"] for code, row in codes.items()}
+    present = set(effect.initiative_code) | set(curve.initiative_code)
+    measured = [code for code in codes if code in present]
+    education = [code for code in measured if codes[code]["domein"] == "onderwijs"]
+    work = Subsection("Effect op uitstroom naar werk", [], [_effect_table(p, "werk", measured, names)])
+    absent = [names[code] for code in codes if code not in present]
+    if absent:
+        work.intro.append("Geen deelnemers die bij hun start in de bijstand zaten en te vergelijken waren: "
+                          + ", ".join(absent) + ".")
+    s.blocks.append(work)
+    if education:
+        s.blocks.append(Subsection("Effect op uitstroom naar studie (onderwijsroutes)",
+                                   ["Voor de initiatieven die naar onderwijs leiden ook het effect op het verlaten van "
+                                    "de bijstand voor een studie."], [_effect_table(p, "studie", education, names)]))
+    over_time = Subsection("Deelnemers en vergelijkingsgroep na de start", [
+        "Per initiatief het deel van de deelnemers en van hun vergelijkingsgroep dat de bijstand heeft verlaten, "
+        "per kwartaal na de start. Waar de lijn van de deelnemers onder die van de vergelijkingsgroep ligt, gaan "
+        "deelnemers (nog) minder vaak uit de bijstand; een lijn die eerst lager ligt en later hoger is het "
+        "lock-in-effect."])
+    no_chart = []
+    for code in measured:
+        chart = _effect_chart(p, code, names[code], ["werk", "studie"] if code in education else ["werk"])
+        if chart is None:
+            no_chart.append(names[code])
+        else:
+            over_time.blocks.append(Subsection(names[code], [], [chart]))
+    if no_chart:
+        over_time.intro.append(f"Geen grafiek (minder dan {CURVE_MIN_POINTS} momenten met {EFFECT_MIN_MATCHED} of meer "
+                               "vergeleken deelnemers): " + ", ".join(no_chart) + ".")
+    s.blocks.append(over_time)
+    return s
+
+
 REASONS = [("werk", "Werk"), ("studie", "Studie"), ("overig", "Overige redenen")]
 
 
@@ -637,6 +803,7 @@ TABLE_NAMES = {
     "initiative_outcomes": "trajecten per initiatief en uitkomst", "initiative_flows": "aanmeldingen en uitkomsten per maand",
     "cohort_progress": "cohorten naar jaar van vergunning", "cohort_progress_settlement": "cohorten naar jaar van vestiging",
     "participation_by_gender": "participatie naar geslacht",
+    "initiative_effect": "rendement per initiatief", "initiative_effect_curve": "rendement na de start",
 }
 SOURCE_NAMES = {"uitkeringen": "uitkeringsbestand", "brp": "BRP", "klantbeeld": "klantbeeld", "formatie": "formatie"}
 
@@ -715,6 +882,7 @@ def _appendix(p: Published) -> Section:
 SECTIONS = [
     _summary,
     _initiatives,
+    _rendement,  # right after the initiatives: what they achieved beside what they counted
     _outflow,
     lambda p, month, period_start: _cohorts(p),
     _women,

@@ -108,6 +108,20 @@ def test_initiative_effect_curve_by_hand(query):
     assert_rows(rows, expected_curve())
 
 
+def test_as_of_month_and_the_curve_status(query):
+    """Both marts say the month they are as of (the last loaded benefits month L), and the curve
+    says per k whether it has the 20 matched participants of an estimate."""
+    import datetime
+
+    for mart in ("initiative_effect", "initiative_effect_curve"):
+        assert query(f"select distinct as_of_month from marts.{mart}") == [(datetime.date(2018, 2, 1),)]
+    statuses = dict(((code, outcome, k), status) for code, outcome, k, status in query(
+        "select initiative_code, outcome, months_since_start, estimate_status from marts.initiative_effect_curve"))
+    assert len(statuses) == len(expected_curve())
+    for code, outcome, k, m, *_ in expected_curve():
+        assert statuses[(code, outcome, k)] == ("estimated" if m >= 20 else "too_few"), (code, outcome, k)
+
+
 # naive share: per start month the share among statushouders on benefit without an AGROS start in
 # or before it (fixture docstring), weighted by the month's matched participants (12, 7, 1).
 #   2016-01: 17 eligible (c01-c04, x1, b01-b08, d01-d04); werk within 6: c01, within 12: c01 d01;

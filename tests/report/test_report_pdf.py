@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from orchestration import cli
-from orchestration.report.format import number
+from orchestration.report.format import number, signed
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
@@ -40,6 +40,7 @@ def test_pdf_is_a4_with_page_numbers_contents_headings_and_figures(pdf, publishe
     assert f"pagina 1 van {pages}" in text[0] and f"pagina {pages} van {pages}" in text[-1]
     whole = "\n".join(text)
     for heading in ("Inhoud", "Kerncijfers", "Wat is er veranderd sinds de vorige rapportage",
+                    "Rendement van de initiatieven", "Deelnemers en vergelijkingsgroep na de start",
                     "Cohort 2014/2015 en latere cohorten", "Werkwijze", "Bijlage: maandcijfers"):
         assert heading in whole, heading
     con = duckdb.connect(str(published_file), read_only=True)
@@ -47,13 +48,21 @@ def test_pdf_is_a4_with_page_numbers_contents_headings_and_figures(pdf, publishe
                            "WHERE month = DATE '2018-05-01'").fetchone()[0]
     con.close()
     assert re.search(rf"Statushouders met een bijstandsuitkering\s*{re.escape(number(caseload))}", whole)
+    # the rendement's widest table fits the page: its last column and a known effect are in the text
+    con = duckdb.connect(str(published_file), read_only=True)
+    low, high = con.execute("""SELECT effect_ci_low_pp, effect_ci_high_pp FROM initiative_effect
+                               WHERE initiative_code = 'AGROS' AND outcome = 'werk' AND horizon_months = 12""").fetchone()
+    con.close()
+    page = next(t for t in text if "Uitstroom naar werk binnen 12 en 24 maanden" in t).replace("\n", " ")
+    assert "Conclusie" in page and "aantoonbaar meer" in page
+    assert f"{signed(low)} tot {signed(high)}" in page
     # the outline (bookmarks) follows the headings; the charts are vectors, not pictures
     def titles(items):
         for item in items:
             yield from (titles(item) if isinstance(item, list) else [item["/Title"]])
 
     outline = list(titles(reader.outline))
-    assert "Kerncijfers" in outline and "Werkwijze" in outline
+    assert "Kerncijfers" in outline and "Werkwijze" in outline and "Rendement van de initiatieven" in outline
     images = sum(len([x for x in (page.get("/Resources", {}).get("/XObject") or {}).values()
                       if x.get_object().get("/Subtype") == "/Image"]) for page in reader.pages)
     assert images == 0

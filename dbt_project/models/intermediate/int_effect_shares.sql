@@ -6,6 +6,8 @@
 -- participant the same), so c = sum over groups of m_g * T_g / n_g, divided by M (m_g matched
 -- participants, n_g controls, T_g controls with the outcome within k months, M = sum of m_g).
 -- `is_estimated` is the contract's rule for an estimate: at least 20 matched participants.
+-- `as_of_month` is the last loaded benefits month, up to which the outcomes and horizons count (as
+-- in int_effect_starts): the publication publishes the estimate only when that month is published.
 -- The sum in c runs in DECIMAL over per-group terms rounded to 15 decimals: a sum of doubles in a
 -- parallel aggregate depends on the order of its rows, and a rerun must give the same bytes.
 with records as (
@@ -25,6 +27,10 @@ outcomes as (
 
 groups as (
     select * from {{ ref('int_effect_groups') }}
+),
+
+as_of as (
+    select max(month) as as_of_month from {{ ref('int_reporting_months') }} where has_benefits_delivery
 ),
 
 participants_at as (
@@ -106,6 +112,7 @@ controls_at as (
 )
 
 select
+    a.as_of_month,
     p.initiative_code,
     o.outcome,
     p.months_since_start,
@@ -125,6 +132,7 @@ select
     p.matched_participants >= 20 as is_estimated
 from participants_at as p
 cross join outcomes as o
+cross join as_of as a
 left join exits_at as e
     on e.initiative_code = p.initiative_code
     and e.outcome = o.outcome

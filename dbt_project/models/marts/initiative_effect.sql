@@ -28,6 +28,7 @@ bootstrap as (
 )
 
 select
+    s.as_of_month,
     s.initiative_code,
     s.outcome,
     cast(s.months_since_start as integer) as horizon_months,
