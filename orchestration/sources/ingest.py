@@ -514,7 +514,8 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
             # corrupt re-delivery does not withdraw figures made from a good one (docs/stewards.md).
             blocks = kind.name == "uitkeringen" and not previous
             keep = (f"the version loaded earlier ({previous[0]}) stays in force" if previous
-                    else "no earlier version of this month is loaded")
+                    else "no earlier version of this month is loaded"
+                    + (": the partner's previous snapshot stays in force" if kind.name == "trajecten" else ""))
             message = f"{err} Nothing loaded from this file: {keep}{'; the month cannot be published' if blocks else ''}."
             with transaction(con):
                 _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "failed",
