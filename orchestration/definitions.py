@@ -1,15 +1,18 @@
 """The Dagster code location of the monitor: its table of contents.
 
     landing/<kind>   (monthly)   orchestration/assets/landing.py   -> orchestration/ingest.py
-    dbt models                   orchestration/assets/dbt.py       -> dbt_project/
+    dbt models                   orchestration/assets/dbt.py       -> dbt_project/, build_record.py
     publication, council_report  orchestration/assets/publication.py
     checks                       orchestration/checks.py           -> orchestration/quality/
     job, schedule, sensor        orchestration/jobs.py, schedules.py, sensors.py
 """
-import dagster as dg
+import sys
+from pathlib import Path
 
-from orchestration import dbt_prewarm
-from orchestration.assets.dbt import DBT_EXECUTABLE, StatmonDbtCliResource, dbt_project, statmon_dbt_models
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import dbt_project, statmon_dbt_models
 from orchestration.assets.landing import dq_waivers, landing_assets
 from orchestration.assets.publication import council_report, data_docs, publication
 from orchestration.checks import landing_checks
@@ -26,6 +29,7 @@ defs = dg.Definitions(
     sensors=[raw_delivery_sensor],
     resources={
         "warehouse": warehouse_resource_from_env(),
-        "dbt": StatmonDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_prewarm.dbt_executable(DBT_EXECUTABLE)),
+        # the dbt of this environment, also when its bin/ is not on PATH (statmon started by full path)
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },
 )
