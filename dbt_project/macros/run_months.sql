@@ -56,6 +56,8 @@
 {% macro run_months_from_table() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set run_months_source = source('landing', 'run_months') -%}
+    {#- in a dbt unit test the source is the test's given rows, not a table: a full build -#}
+    {%- if run_months_source.schema is none -%}{{ return([]) }}{%- endif -%}
     {%- set relation = adapter.get_relation(database=run_months_source.database, schema=run_months_source.schema,
                                             identifier=run_months_source.identifier) -%}
     {%- if relation is none -%}{{ return([]) }}{%- endif -%}
