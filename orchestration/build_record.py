@@ -187,9 +187,10 @@ def skipped_build_since(warehouse: Path, since_utc: dt.datetime) -> bool:
 # ------------------------------------------------------------------------------ after the build
 
 
-def record_invariants(con, failed_or_passed: list[tuple[str, str, bool]], months: list[str]) -> None:
-    """Record every `error` dbt test of the build (check name, asset, passed) for the publication
-    gate: a failure blocks the months of this run and later ones (orchestration/quality/blocking.py)."""
+def record_invariants(con, results: list[tuple[str, str, bool]], months: list[str]) -> None:
+    """Record every `error` dbt test of the build, as (check name, asset, passed), for the
+    publication gate: a failure blocks the months of this run and later ones
+    (orchestration/quality/blocking.py)."""
     from orchestration.quality.blocking import record_check_results
     from orchestration.quality.outcomes import CheckOutcome
 
@@ -202,7 +203,7 @@ def record_invariants(con, failed_or_passed: list[tuple[str, str, bool]], months
         CheckOutcome(rule=f"dbt:{check}", severity="error", passed=passed, month=months[0], source="marts",
                      description=f"dbt test {check} on {asset}"
                      + (" passed" if passed else " failed: a mart invariant is broken"))
-        for check, asset, passed in failed_or_passed
+        for check, asset, passed in results
     ]
     record_check_results(con, outcomes, "mart_invariant", replace_all=True)
 

@@ -4,7 +4,8 @@ Dagster home (orchestration/dagster_home.py), so the UI shows the same runs. dbt
 dagster-dbt starts it: a `dbt build` subprocess of the dbt step (orchestration/assets/dbt.py).
 Prints a summary per month and returns the exit status:
 0 = done; 1 = a blocking (`error`) check failed or a step failed; 2 = nothing could start
-(no months, no pseudonym key, another run in progress)."""
+(no months, no pseudonym key, another run in progress, a Dagster home it cannot use, a dbt
+project dbt cannot parse)."""
 from __future__ import annotations
 
 import datetime as dt
