@@ -3,8 +3,8 @@ asset check, built by one `dbt build` per run through dagster-dbt's DbtCliResour
 
 dbt works in the warehouse's own target path (config.dbt_target_path, `--target-path`), where
 it keeps the manifest and its partial-parse state, valid only for that warehouse's profile;
-orchestration/dbt_manifest.py has dbt parse the project there before the definitions load. Whether a run builds, which months, and what
-a build leaves behind: orchestration/build_record.py."""
+orchestration/dbt_manifest.py has dbt parse the project there before the definitions load.
+Whether a run builds, which months, and what a build leaves behind: orchestration/build_record.py."""
 import json
 from typing import Any, Mapping
 

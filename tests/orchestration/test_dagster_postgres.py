@@ -35,26 +35,31 @@ storage:
 """
 
 
-@pytest.fixture
-def pg_schema():
-    assert DSN, "CI=true but STATMON_PG_* are not set: .ci/run must start PostgreSQL"
+def _pg(sql: str) -> list[tuple] | None:
+    """Run one statement on the CI server; its rows, if it returns any."""
     import psycopg2
 
-    schema = f"dagster_test_{uuid.uuid4().hex[:8]}"
     con = psycopg2.connect(DSN)
     con.autocommit = True
-    with con.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield con, schema
-    finally:
         with con.cursor() as cur:
-            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            cur.execute(sql)
+            return cur.fetchall() if cur.description else None
+    finally:
         con.close()
 
 
+@pytest.fixture
+def pg_schema():
+    assert DSN, "CI=true but STATMON_PG_* are not set: .ci/run must start PostgreSQL"
+    schema = f"dagster_test_{uuid.uuid4().hex[:8]}"
+    _pg(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    _pg(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def test_statmon_run_keeps_its_run_history_in_postgresql(pipeline_run, statmon, tmp_path, pg_schema):
-    con, schema = pg_schema
+    schema = pg_schema
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text((REPO / "orchestration" / "dagster.yaml").read_text() + STORAGE_BLOCK % schema)
@@ -72,8 +77,5 @@ def test_statmon_run_keeps_its_run_history_in_postgresql(pipeline_run, statmon, 
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "storage:" in (home / "dagster.yaml").read_text()  # an edited dagster.yaml is kept
     assert not (home / "history").exists()  # no SQLite run storage
-    with con.cursor() as cur:
-        cur.execute(f'SELECT status FROM "{schema}".runs')
-        assert [r[0] for r in cur.fetchall()] == ["SUCCESS"]
-        cur.execute(f"SELECT count(*) FROM \"{schema}\".event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
-        assert cur.fetchone()[0] >= 5
+    assert _pg(f'SELECT status FROM "{schema}".runs') == [("SUCCESS",)]
+    assert _pg(f"SELECT count(*) FROM \"{schema}\".event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")[0][0] >= 5
