@@ -49,7 +49,7 @@ def plan_build(con, warehouse: Path, run_id: str, months: list[str], run_tags: M
                manifest: Mapping[str, Any], is_subset: bool) -> BuildPlan:
     """Decide whether this run builds and which months, record the decision and write the run's
     months for dbt. A chosen subset (a selection in the UI) is always built, and not recorded."""
-    from orchestration.ingest import ensure_landing_schema
+    from orchestration.sources.ingest import ensure_landing_schema
 
     ensure_landing_schema(con)
     if is_subset:

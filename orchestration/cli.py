@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0, help="population scale: 1 = Haarlem, 100 = national (default: 1)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--from", dest="start", type=_month, default="2014-01")
-    demo.add_argument("--to", dest="end", type=_month, default="2018-05")
+    demo.add_argument("--to", dest="end", type=_month, default="2020-06")
 
     dq = sub.add_parser("dq", help="the stewards' review: data-quality issues by rule, with the rows to fix")
     _add_paths(dq, warehouse=True, out="")
@@ -60,15 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_paths(figures, warehouse=True)
     figures.add_argument("--format", choices=("table", "markdown"), default="table")
 
-    report = sub.add_parser("report", help="the council report (Dutch HTML) from the published marts")
-    _add_paths(report, warehouse=True, out=str(config.reports_dir()))
+    report = sub.add_parser("report", help="the council report (Dutch HTML, and PDF) from the published marts")
+    _add_paths(report, warehouse=True)
+    report.add_argument("--out", type=Path, help="output directory (default: STATMON_REPORTS_DIR, else reports/ "
+                        "beside the warehouse)")
     report.add_argument("--month", type=_month, help="default: the last published month")
+    report.add_argument("--format", choices=("html", "pdf"), default="html",
+                        help="pdf: also print the HTML to raadsrapportage_<YYYY-MM>.pdf beside it (needs Chromium)")
 
     retention = sub.add_parser(
         "retention",
         help="bewaartermijn: delete month folders older than N years from raw/ and everything derived from them",
         description="The only command that deletes from raw/. Removes raw/<YYYY-MM>/ folders of months before "
-        "the month of (today - N years), their rows in the warehouse (schemas landing and parsed), logs each folder "
+        "the month of (today - N years), their rows in the warehouse (schema landing), logs each folder "
         "and table to stdout and landing.retention_log, then rebuilds the dbt models in full and republishes.",
     )
     _add_paths(retention, raw=True, warehouse=True)
@@ -133,7 +137,20 @@ def main(argv: list[str] | None = None) -> int:
         if not published.exists():
             print(f"statmon report: nothing published yet ({published} does not exist); run `statmon run` first.", file=sys.stderr)
             return 2
-        print(build_report(published, args.month, args.out))
+        if args.format == "pdf":
+            from orchestration.report.pdf import PdfToolMissing, find_chromium
+
+            try:
+                find_chromium()
+            except PdfToolMissing as exc:
+                print(f"statmon report: {exc}", file=sys.stderr)
+                return 2
+        html = build_report(published, args.month, args.out or config.reports_dir(args.warehouse))
+        print(html)
+        if args.format == "pdf":
+            from orchestration.report.pdf import write_pdf
+
+            print(write_pdf(html).path)
         return 0
     if args.command == "retention":
         from orchestration.retention import run_retention

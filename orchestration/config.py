@@ -43,5 +43,14 @@ def published_dir(warehouse: Path | None = None) -> Path:
 FIRST_MONTH = "2014-01"
 
 
-def reports_dir() -> Path:
-    return Path(os.environ.get("STATMON_REPORTS_DIR", PROJECT_DIR / "reports"))
+def reports_dir(warehouse: Path | None = None) -> Path:
+    """The council reports belong to their warehouse: ``reports/`` beside it (like the published
+    files and Data Docs), unless STATMON_REPORTS_DIR says otherwise (and `--out` overrides both)."""
+    if os.environ.get("STATMON_REPORTS_DIR"):
+        return Path(os.environ["STATMON_REPORTS_DIR"])
+    return published_dir(warehouse) / "reports"
+
+
+def report_pdf_wanted() -> bool:
+    """STATMON_REPORT_PDF=1: the monthly run also prints the council report to PDF (needs Chromium)."""
+    return os.environ.get("STATMON_REPORT_PDF", "").strip().lower() in ("1", "true", "yes", "ja")

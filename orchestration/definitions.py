@@ -1,6 +1,7 @@
 """The Dagster code location of the monitor: its table of contents.
 
-    landing/<kind>   (monthly)   orchestration/assets/landing.py   -> orchestration/ingest.py
+    landing/<kind>   (monthly)   orchestration/assets/landing.py   -> orchestration/sources/ingest.py
+    landing/expectation_results  orchestration/assets/landing.py   -> orchestration/quality/file_rules.py
     dbt models                   orchestration/assets/dbt.py       -> dbt_project/, build_record.py
     publication, council_report  orchestration/assets/publication.py
     checks                       orchestration/checks.py           -> orchestration/quality/
@@ -13,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import dbt_project, statmon_dbt_models
-from orchestration.assets.landing import dq_waivers, landing_assets
+from orchestration.assets.landing import dq_waivers, expectation_results, landing_assets
 from orchestration.assets.publication import council_report, data_docs, publication
 from orchestration.checks import landing_checks
 from orchestration.jobs import monthly_refresh_job
@@ -22,7 +23,7 @@ from orchestration.schedules import monthly_refresh_schedule
 from orchestration.sensors import raw_delivery_sensor
 
 defs = dg.Definitions(
-    assets=[*landing_assets, dq_waivers, statmon_dbt_models, data_docs, publication, council_report],
+    assets=[*landing_assets, dq_waivers, expectation_results, statmon_dbt_models, data_docs, publication, council_report],
     asset_checks=landing_checks,
     jobs=[monthly_refresh_job],
     schedules=[monthly_refresh_schedule],

@@ -64,9 +64,11 @@ QUERIES: dict[str, str] = {
         select count(distinct t.person_id) from {_AS_OF_MAY_2018} t
         join intermediate.int_person_months p on p.person_id = t.person_id and p.month = date '2018-05-01'
         where t.initiative_code in ('AGROS', 'PASMATCH', 'AAN_DE_SLAG')""",
+    # open as of 2018-05: found in that month's deliveries (dq_issues' status and last_seen_month
+    # are as of the last month loaded, which may be later)
     "onvoldoende_in_beeld": """
-        select count(distinct person_id) from marts.dq_issues
-        where rule_id = 'client_not_in_view' and status <> 'resolved' and last_seen_month = date '2018-05-01'""",
+        select count(distinct person_id) from intermediate.int_dq_findings
+        where rule_id = 'client_not_in_view' and seen_month = date '2018-05-01'""",
     "advies_onderwijs": f"""select count(*) from {_AS_OF_MAY_2018} t where initiative_code = 'ADVIES_ONDERWIJS'
                             and registration_date between date '2017-05-01' and date '2018-05-31'""",
     "aanmelding_uaf": f"""

@@ -10,10 +10,9 @@ What is removed, in this order (each step is idempotent, so an interrupted reten
 by running it again):
 1. the month folders before the cutoff month (folders that are not `YYYY-MM` are never touched);
 2. in one transaction, the rows with `delivery_month` before the cutoff month of every table of
-   the schemas `landing` and `parsed` that has that column (landing.<kind>, parsed.<kind>,
-   quarantine, row_issues, deliveries, expectation_results, check_results, gx_validation_results),
-   together with one `landing.retention_log` row per folder and per table (nothing is logged
-   when there is nothing to remove);
+   the schema `landing` that has that column (landing.<kind>, quarantine, row_issues, deliveries,
+   expectation_results, check_results), together with one `landing.retention_log` row per folder
+   and per table (nothing is logged when there is nothing to remove);
 3. unless --no-rebuild: `dbt run --full-refresh` (the incremental panels would otherwise keep rows
    of removed months), then the publication and the stewards' file are written again from the
    rebuilt marts, so no derived row of a removed month stays in a published file either.
@@ -36,27 +35,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.db import transaction
+from orchestration.db import ensure_landing_schema, transaction
 
 MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-SCHEMAS = ("landing", "parsed")
-
-RETENTION_LOG_DDL = """
-CREATE SCHEMA IF NOT EXISTS landing;
-CREATE TABLE IF NOT EXISTS landing.retention_log (
-    retention_id  VARCHAR NOT NULL,    -- one id per `statmon retention` call
-    removed_at    TIMESTAMP NOT NULL,
-    keep_years    INTEGER NOT NULL,
-    cutoff_month  DATE NOT NULL,       -- everything before this month was removed
-    object_kind   VARCHAR NOT NULL,    -- folder | table
-    object_name   VARCHAR NOT NULL,    -- raw/<YYYY-MM>/ or <schema>.<table>
-    files_removed INTEGER,             -- folder: files in it
-    bytes_removed BIGINT,              -- folder: their size
-    rows_removed  BIGINT               -- table: rows deleted
-);
-"""
-
-
 @dataclass
 class RetentionPlan:
     cutoff_month: dt.date
@@ -80,7 +61,7 @@ def _tables_with_delivery_month(con) -> list[str]:
            FROM information_schema.tables t JOIN information_schema.columns c
              ON c.table_schema = t.table_schema AND c.table_name = t.table_name
            WHERE t.table_type = 'BASE TABLE' AND c.column_name = 'delivery_month'
-             AND t.table_schema IN ('landing', 'parsed')
+             AND t.table_catalog = current_database() AND t.table_schema = 'landing'
            ORDER BY 1"""
     ).fetchall()
     return [r[0] for r in rows]
@@ -157,6 +138,7 @@ def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.dat
         with single_run_lock(warehouse):
             con = duckdb.connect(str(warehouse), read_only=dry_run)
             try:
+                ensure_landing_schema(con)  # also removes what older versions kept (schema parsed)
                 plan = plan_retention(con, raw_dir, cutoff)
                 print(f"retention: keep {keep_years} year(s) as of {today.isoformat()}: "
                       f"everything before {cutoff:%Y-%m}{' (dry run)' if dry_run else ''}", file=out)
@@ -176,7 +158,6 @@ def run_retention(raw_dir: Path, warehouse: Path, keep_years: int, today: dt.dat
                     print("nothing older than the retention period: nothing removed", file=out)
                     return 0
                 retention_id, now = uuid.uuid4().hex[:12], dt.datetime.now()
-                con.execute(RETENTION_LOG_DDL)
                 with transaction(con):
                     log_rows = [(retention_id, now, keep_years, cutoff, "folder", f"raw/{folder.name}/", files, size, None)
                                 for folder, files, size in plan.folders]

@@ -40,7 +40,7 @@ def single_run_lock(warehouse: Path):
 
 def select_months(raw_dir: Path, month: str | None) -> tuple[list[str], list[str]]:
     """The months of this run (oldest first) and messages about folders that were skipped."""
-    from orchestration.ingest import find_months
+    from orchestration.sources.ingest import find_months
 
     months, messages = find_months(raw_dir)
     messages = list(messages)
@@ -50,7 +50,7 @@ def select_months(raw_dir: Path, month: str | None) -> tuple[list[str], list[str
     if month:
         months = [m for m in months if m == month]
     # Files no registry source picks up are never read: say so, a steward may have misspelt one.
-    from orchestration.ingest import unmatched_files
+    from orchestration.sources.ingest import unmatched_files
 
     for m in months:
         messages += unmatched_files(raw_dir, m)
@@ -59,19 +59,6 @@ def select_months(raw_dir: Path, month: str | None) -> tuple[list[str], list[str
 
 def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=sys.stdout) -> int:
     started = time.perf_counter()
-    # First thing, before Dagster is imported: the GX worker process imports Great Expectations
-    # and prepares its suites on the core this process leaves idle while it imports Dagster and
-    # ingests, so the first asset check does not wait ~6 s for GX.
-    from orchestration.quality import gx_worker
-
-    gx_worker.start()
-    try:
-        return _run_pipeline(raw_dir, warehouse, month, out, started)
-    finally:
-        gx_worker.shutdown()  # never left behind, whatever the outcome
-
-
-def _run_pipeline(raw_dir: Path, warehouse: Path, month: str | None, out, started: float) -> int:
     raw_dir, warehouse = raw_dir.resolve(), warehouse.resolve()
     os.environ["STATMON_RAW_DIR"], os.environ["STATMON_WAREHOUSE"] = str(raw_dir), str(warehouse)
     if not raw_dir.is_dir():

@@ -28,7 +28,7 @@ FileStates = dict[str, list]
 def delivery_files(raw_dir: Path) -> dict[str, Path]:
     """Every file in a month folder of raw_dir that a source of the registry picks up, by its
     path relative to raw_dir."""
-    from orchestration.ingest import find_months
+    from orchestration.sources.ingest import find_months
     from orchestration.sources.registry import load_registry
 
     sources = load_registry().sources

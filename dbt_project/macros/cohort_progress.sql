@@ -50,6 +50,8 @@ benefit_months as (
     select month from {{ ref('int_reporting_months') }} where has_benefits_delivery
 ),
 
+-- bijstand endings only (statistiekcode 01), as outflow_monthly counts them: an IOAW or other
+-- benefit that ends is no outflow from bijstand (unit test cohort_outflow_counts_bijstand_endings_only)
 statushouder_endings as (
     select sp.person_id, sp.ended_month, sp.end_reason_group
     from {{ ref('int_benefit_spells') }} as sp

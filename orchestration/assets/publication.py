@@ -6,11 +6,11 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import config
-from orchestration.assets.landing import SOURCE_KINDS
+from orchestration.assets.landing import EXPECTATION_RESULTS
 from orchestration.partitions import months_of_run
 from orchestration.resources import WarehouseResource
 
-# The marts of the mart contract: publication waits for all of them.
+# The marts of the mart contract and the effect contract: publication waits for all of them.
 MARTS = (
     "caseload_monthly",
     "outflow_monthly",
@@ -19,13 +19,20 @@ MARTS = (
     "cohort_progress",
     "cohort_progress_settlement",
     "participation_by_gender",
+    "initiative_effect",
+    "initiative_effect_curve",
     "dq_issues",
 )
 
 
+# National reference figures (a dbt seed) published beside the marts.
+REFERENCE_SEEDS = ("cbs_cohort_reference",)
+
+
 @dg.asset(
     group_name="publication",
-    deps=[dg.AssetKey(["marts", name]) for name in MARTS],
+    deps=[dg.AssetKey(["marts", name]) for name in MARTS]
+    + [dg.AssetKey(["reference", name]) for name in REFERENCE_SEEDS],
     kinds={"duckdb", "parquet"},
     description="The aggregate marts, suppressed, for BI tools (published.duckdb + Parquet) and the "
     "stewards' file (dq_issues + quarantine), replaced atomically, months up to the last without an error.",
@@ -56,10 +63,10 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 
 @dg.asset(
     group_name="quality",
-    deps=[dg.AssetKey(["landing", kind]) for kind in SOURCE_KINDS],
+    deps=[EXPECTATION_RESULTS],
     kinds={"html"},
-    description="GX Data Docs (HTML) of the last month of the run: every suite's validation results, "
-    "in warehouse/data_docs/<YYYY-MM>/index.html.",
+    description="GX Data Docs (HTML) of the last month of the run: every delivery's results of its row rules and "
+    "file rules (landing.expectation_results), in warehouse/data_docs/<YYYY-MM>/index.html; rebuilt only when they changed.",
 )
 def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.quality.data_docs import build_data_docs
@@ -76,8 +83,9 @@ def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
 @dg.asset(
     group_name="publication",
     deps=[publication],
-    kinds={"html"},
-    description="The council report (raadsrapportage, Dutch HTML) of the last published month.",
+    kinds={"html", "pdf"},
+    description="The council report (raadsrapportage, Dutch HTML; also PDF when STATMON_REPORT_PDF=1) of the "
+    "last published month, in the reports folder beside the warehouse (or STATMON_REPORTS_DIR).",
 )
 def council_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.report import build_report
@@ -86,5 +94,12 @@ def council_report(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     if not published.exists():
         context.log.warning("Nothing published yet: no report.")
         return dg.MaterializeResult(metadata={"report": dg.MetadataValue.text("none")})
-    path = build_report(published, None, config.reports_dir())
-    return dg.MaterializeResult(metadata={"report": dg.MetadataValue.path(str(path))})
+    path = build_report(published, None, config.reports_dir(warehouse.warehouse))
+    metadata = {"report": dg.MetadataValue.path(str(path))}
+    if config.report_pdf_wanted():
+        from orchestration.report.pdf import write_pdf
+
+        pdf = write_pdf(path)
+        metadata["pdf"] = dg.MetadataValue.path(str(pdf.path))
+        metadata["pdf_seconds"] = dg.MetadataValue.float(round(pdf.seconds, 1))
+    return dg.MaterializeResult(metadata=metadata)

@@ -6,13 +6,16 @@ code that uses them.
 """
 from __future__ import annotations
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1: planted effects, the period to 2020-06
 MARKER_FILE = ".statmon-demo"
 
 # The world the generator simulates always starts here; `--from` only chooses what is written.
 WORLD_START = "2014-01"
 # Calibration month: the memo's "medio mei 2018".
 CALIBRATION_MONTH = "2018-05"
+# Last month written by default: 24 months after the last starts of the memo's initiatives
+# (2018-06), so the rendement's 24-month outcomes exist for all of them (README: "Period").
+DEFAULT_TO = "2020-06"
 
 # --- The memo's figures (../shared/specs/memo_figures.csv) at scale 1. At another scale every
 # count is round(value * scale) and aggregates are the sums of their parts.
@@ -77,9 +80,66 @@ SH_EXIT_OTHER_MEAN_MONTHS = 170
 # Before 2017 (outside the memo's counting window): mean months to work / study.
 SH_EXIT_WORK_MEAN_MONTHS_PRE2017 = 200
 SH_EXIT_STUDY_MEAN_MONTHS_PRE2017 = 400
-SH_RETURN_AFTER_WORK = 0.15        # ended for work, back on bijstand within months
+SH_RETURN_AFTER_WORK = 0.15        # ended for work, back on bijstand within months (not for the
+                                   # 13 'eigen bedrijf' code: 10% of the endings for work)
 SH_HOUSEHOLD_CHANGE = 0.03         # single unit whose partner arrives (nareiziger): new benefit
 SH_ONOVERBRUGBAAR = 0.15           # afstand_arbeidsmarkt onoverbrugbaar
+
+# --- Work and study endings from 2017-01 on, and the effects planted in the initiatives (README:
+# "Planted effects"; outflow.py). A statushouder's bijstand ends for work or study with a monthly
+# hazard: a level times a factor per dimension of the effect contract's cell in that month (so
+# that matching on the cell removes the selection the partners make), times the planted hazard
+# ratio of every initiative the person has started. In 2017-01..2018-05 the memo fixes how many
+# benefits end for work and study per year: there the hazards only choose WHO leaves in each of
+# those endings (probability proportional to the hazard); from 2018-06 on the levels below apply.
+# Contract bands: age 18-26, 27-39, 40-54, 55+ (first day of the month); months on the benefit
+# 0-5, 6-11, 12-23, 24+; household alleenstaand (leefvorm 1) or gezin (2, 3).
+AGE_BANDS = (27, 40, 55)               # lower bounds of the 2nd..4th band, in years
+DURATION_BANDS = (6, 12, 24)           # lower bounds of the 2nd..4th band, in months
+WORK_HAZARD_GENDER = {1: 1.6, 2: 0.5}  # geslacht 1 man, 2 vrouw
+WORK_HAZARD_HOUSEHOLD = {1: 1.2, 2: 0.8, 3: 0.8}
+WORK_HAZARD_AGE = (1.4, 1.1, 0.6, 0.15)
+WORK_HAZARD_DURATION = (1.5, 1.3, 1.0, 0.7)
+# Study (bijstand ends because education with student finance starts): one-person benefits
+# (alleenstaand) only, by age band (a cut inside a band, say at 35, would be selection that
+# matching on the band cannot see: the education routes take the youngest).
+STUDY_HAZARD_AGE = (1.0, 0.3, 0.0, 0.0)
+# Levels from 2018-06 on (per month, times the factors): about 1% a month for work over the
+# caseload of mid-2018, and 0.5% for study over the young singles.
+WORK_HAZARD_AFTER_MEMO = 0.009
+STUDY_HAZARD_AFTER_MEMO = 0.005
+# Who the partners take (selection on observables, by the same cell dimensions): relative chance
+# of being picked. Work-oriented partners pick men, the young and short benefit durations, who
+# are also those most likely to find work anyway; the naive comparison credits them for it.
+SELECTION_WORK = {"gender": {1: 2.0, 2: 0.5}, "age": (1.5, 1.2, 0.6, 0.2), "duration": (2.5, 1.6, 1.0, 0.5)}
+SELECTION_EDUCATION = {"gender": {1: 1.0, 2: 1.0}, "age": (2.0, 1.0, 0.4, 0.1), "duration": (1.5, 1.2, 1.0, 0.8)}
+SELECTING = {code: SELECTION_WORK for code in ("AGROS", "PASMATCH", "AAN_DE_SLAG", "LEERWERKSTAGE", "VIP", "TIMNIT")}
+SELECTING.update({code: SELECTION_EDUCATION for code in ("UAF", "ADVIES_ONDERWIJS", "VOORSCHAKEL", "VOORSCHAKEL_ZORG")})
+# The planted effect of each initiative: (outcome, hazard ratio in the first LOCK_IN_MONTHS months
+# from the start month on (the lock-in: busy with the initiative, not looking for work), hazard
+# ratio after). Initiatives not listed (ASSESSMENT, SUR_ATELIER) have none; PASMATCH is listed with
+# none on purpose: its partner selects like the others, so its naive figure shows the selection
+# alone. A person in several initiatives gets the product. Applied from 2017-01 on (before, work
+# and study endings are drawn at arrival, before anyone is placed in an initiative).
+LOCK_IN_MONTHS = 3
+PLANTED_EFFECTS = {
+    "AGROS": ("werk", 0.5, 2.0),
+    "PASMATCH": ("werk", 1.0, 1.0),
+    "AAN_DE_SLAG": ("werk", 0.5, 2.0),
+    "LEERWERKSTAGE": ("werk", 0.5, 2.5),
+    "VIP": ("werk", 0.5, 2.0),
+    "STARTBAAN": ("werk", 0.5, 2.0),
+    "TIMNIT": ("werk", 0.5, 1.5),
+    "UAF": ("studie", 0.5, 4.0),
+    "VOORSCHAKEL": ("studie", 0.5, 3.0),
+    "VOORSCHAKEL_ZORG": ("studie", 0.5, 3.0),
+    "ADVIES_ONDERWIJS": ("studie", 1.0, 1.5),   # a talk: no lock-in
+}
+# The initiatives go on after the memo: statushouders registered per month from 2018-06 on, at
+# scale 1 (partner file, registrations a month). Their participants' windows fall in the years the
+# outflow is no longer fixed by the memo: the rendement estimates rest mostly on them.
+CONTINUING_REGISTRATIONS = {"AGROS": ("agros", 6), "PASMATCH": ("pasmatch", 4), "AAN_DE_SLAG": ("aandeslag", 8),
+                            "LEERWERKSTAGE": ("wsp", 5), "ADVIES_ONDERWIJS": ("adviesteam", 10), "UAF": ("uaf", 3)}
 
 # Other clients (not statushouders): the rest of Haarlem's caseload.
 OTHER_INITIAL_UNITS = 3_300

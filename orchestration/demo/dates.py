@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,6 +36,13 @@ def month_first_day(m: int) -> int:
 
 def month_last_day(m: int) -> int:
     return month_first_day(m + 1) - 1
+
+
+@lru_cache(maxsize=None)
+def month_of_day(day: int) -> int:
+    """Month number of one day number (the scalar months_of_days, for loops over persons)."""
+    d = EPOCH + dt.timedelta(days=int(day))
+    return (d.year - 1970) * 12 + d.month - 1
 
 
 def months_of_days(days: np.ndarray) -> np.ndarray:

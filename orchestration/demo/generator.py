@@ -16,6 +16,7 @@ from .bsn import mistype, text9
 from .dates import NONE, dmy, iso, month_first_day, month_last_day, month_no, month_text, months_of_days, ymd_compact
 from .population import (AFSTANDEN, INITIATIVES, KIND_OTHER, NATIONALITIES, OUTCOMES,
                          P, PARTNER_FIRST_MONTH, PARTNERS, REDENEN, ROUTES, STATISTIEKCODES, TITLES, World)
+from .outflow import expected_effects
 from .world import build_world
 from .writers import PARTNER_DIALECTS, PASMATCH_REMARKS, set_mtime, write_csv, write_partner
 
@@ -31,7 +32,7 @@ FORMATIE_HEADER = ["maand", "team", "klantmanager_id", "fte"]
 UITKERINGEN_BOM = lambda month: "2016-03" <= month <= "2016-12" or month >= "2018-03"  # noqa: E731
 
 
-def generate(out: Path, scale: float = 1.0, seed: int = 42, start: str = "2014-01", end: str = "2018-05") -> dict:
+def generate(out: Path, scale: float = 1.0, seed: int = 42, start: str = "2014-01", end: str = C.DEFAULT_TO) -> dict:
     """Write demo deliveries for months start..end into out/<YYYY-MM>/ and the demo marker.
     Returns a summary: persons, statushouders, files, bytes, seconds."""
     t0 = time.perf_counter()
@@ -43,7 +44,9 @@ def generate(out: Path, scale: float = 1.0, seed: int = 42, start: str = "2014-0
         raise ValueError(f"--to {end} is before --from {start}")
     if scale <= 0:
         raise ValueError("scale must be positive")
-    horizon = max(last, month_no(C.CALIBRATION_MONTH))
+    # the world is always simulated to at least the default last month: any --from/--to window of
+    # it writes exactly the months of the default run
+    horizon = max(last, month_no(C.DEFAULT_TO))
     world = build_world(seed, scale, horizon)
     out.mkdir(parents=True, exist_ok=True)
     written = np.zeros(len(world.persons.cols["bsn"]), dtype=bool)
@@ -57,6 +60,7 @@ def generate(out: Path, scale: float = 1.0, seed: int = 42, start: str = "2014-0
         "from": start, "to": end,
         "calibrated": first <= month_no("2014-01") and last >= month_no(C.CALIBRATION_MONTH),
         "figures": world.figures,
+        "planted_effects": expected_effects(world, last),
         "faults": {**C.FAULTS, "redelivery": C.REDELIVERY, "missing_partner_delivery": C.MISSING_PARTNER_DELIVERY},
     }
     marker_path = out / C.MARKER_FILE

@@ -7,15 +7,23 @@ Rules that keep the figures exact (besides the counts themselves):
 - persons who ever reach STAGE, BBL or OPLEIDING_HBO_WO are 'special': each is picked once, so the
   "distinct persons who ever reached X" figures count exactly the planned ones;
 - Agros, Pasmatch and Aan de slag never give a statushouder STAGE or BBL;
-- the clients not in view and the onoverbrugbaar clients are 'reserved': no trajectory, ever.
+- the clients not in view and the onoverbrugbaar clients are 'reserved': no trajectory, ever;
+- a person is registered at most once per initiative (two registrations on one day would be one
+  trajectory to the contract);
+- every day a person must be on bijstand for the plan is kept in `needed_until`: the memo's work
+  and study endings, placed after the trajectories (outflow.py), never come before it.
+Partners pick with the selection weights of constants.SELECTING (selection on observables).
 """
 from __future__ import annotations
+
+from bisect import bisect_right
 
 import numpy as np
 
 from . import constants as C
 from .bsn import mistype
-from .dates import NONE, day_of, to_date, month_first_day, month_last_day, month_no, months_of_days
+from .dates import NONE, day_of, to_date, month_first_day, month_last_day, month_no, month_of_day, months_of_days
+from .outflow import Slot, place_memo_outflow
 from .population import (KIND_SH_TITLE, KIND_OTHER, I, O, P,
                          NAT, PARTNER_FIRST_MONTH, Builder, _rng, n_scaled)
 
@@ -23,27 +31,36 @@ WORK, EDUCATION = 1, 2  # klantbeeld advies_route index: werk, onderwijs
 
 
 class Planner:
-    def __init__(self, b: Builder):
+    def __init__(self, b: Builder, memo_slots: list[Slot]):
         self.b = b
         self.s = b.scale
         self.rng = _rng(b.seed, "trajectories")
         self.per = b.persons.freeze()
-        self.sp = b.spells.freeze()
-        self.mem = b.members.freeze()
         n = len(self.per["bsn"])
         self.sh = (self.per["kind"] == KIND_SH_TITLE) & ~self.per["deleted"]
         self.first_traj = np.full(n, NONE, dtype=np.int64)
         self.first_route = np.zeros(n, dtype=np.int8)
+        # the last day the plan needs each person on bijstand (a registration, a start, a pick's
+        # `until`): no work or study ending is placed before it (outflow.py)
+        self.needed_until = np.full(n, -1, dtype=np.int64)
+        self.in_initiative = np.zeros((len(I), n), dtype=bool)  # one registration per person and initiative
+        self.memo_slots = memo_slots
+        self.memo_outflow: dict = {}
         self.built: dict[str, int] = {}
-        self._benefit_cache: dict[int, np.ndarray] = {}
         self._month_of: dict[int, int] = {}
         self.sh_idx = np.flatnonzero(self.sh)
-        # person -> their 01 benefit spells, for the scalar benefit_on
-        m = self.mem
+        self._index_benefits()
+
+    def _index_benefits(self) -> None:
+        """person -> their 01 benefit spells, for the scalar benefit_on (again after the memo's
+        endings are placed)."""
+        self.sp = self.b.spells.freeze()
+        self.mem = m = self.b.members.freeze()
+        self._benefit_cache: dict[int, np.ndarray] = {}
         keep = (self.sp["code"][m["spell"]] == 0) & ~self.sp["deleted"][m["spell"]]
         order = np.argsort(m["person"][keep], kind="stable")
         self._p_spells = m["spell"][keep][order]
-        self._p_ptr = np.searchsorted(m["person"][keep][order], np.arange(n + 1))
+        self._p_ptr = np.searchsorted(m["person"][keep][order], np.arange(len(self.per["bsn"]) + 1))
 
     # ------------------------------------------------------------------ helpers
     def n(self, key_or_value) -> int:
@@ -56,7 +73,7 @@ class Planner:
             if len(self._benefit_cache) > 64:
                 self._benefit_cache.clear()
             sp = self.sp
-            month = int(months_of_days(np.array([day]))[0])
+            month = month_of_day(day)
             live = (~sp["deleted"] & (sp["code"] == 0) & (sp["start"] <= day)
                     & ((sp["end"] == NONE) | (sp["end"] >= day)) & ((sp["vanish"] == NONE) | (sp["vanish"] >= month)))
             mask = np.zeros(len(self.per["bsn"]), dtype=bool)
@@ -68,7 +85,7 @@ class Planner:
         """Scalar version of on_benefit for one person (fast for picking)."""
         month = self._month_of.get(day)
         if month is None:
-            month = self._month_of[day] = int(months_of_days(np.array([day]))[0])
+            month = self._month_of[day] = month_of_day(day)
         sp = self.sp
         for k in self._p_spells[self._p_ptr[p]:self._p_ptr[p + 1]]:
             end, vanish = sp["end"][k], sp["vanish"][k]
@@ -89,19 +106,46 @@ class Planner:
     def age_of(self, p: int, day: int) -> float:
         return (day - int(self.per["birth"][p])) / 365.25
 
+    def months_on_benefit(self, p: int, day: int) -> int:
+        """Whole months from the start of the person's latest 01 benefit running on `day`."""
+        sp = self.sp
+        starts = [int(sp["start"][k]) for k in self._p_spells[self._p_ptr[p]:self._p_ptr[p + 1]]
+                  if sp["start"][k] <= day and (sp["end"][k] == NONE or sp["end"][k] >= day)]
+        if not starts:
+            return 0
+        return month_of_day(day) - month_of_day(max(starts))
+
+    def selection_weight(self, p: int, day: int, select: dict) -> float:
+        """How likely a partner takes this person, relative to its most wanted cell (constants:
+        SELECTION_*): the effect contract's cell dimensions, so the selection is on observables."""
+        age = bisect_right(C.AGE_BANDS, self.age_of(p, day))
+        duration = bisect_right(C.DURATION_BANDS, self.months_on_benefit(p, day))
+        w = select["gender"].get(int(self.per["gender"][p]), 1.0) * select["age"][age] * select["duration"][duration]
+        top = max(select["gender"].values()) * max(select["age"]) * max(select["duration"])
+        return w / top
+
     def day_between(self, first: str, last: str) -> int:
         a, z = day_of(first), day_of(last)
         return a + int(self.rng.integers(0, z - a + 1))
 
-    def pick(self, day: int, *, extra=None, allow_special=False, prefer=None, until: int | None = None,
+    def pick(self, day: int, init: str, *, extra=None, allow_special=False, prefer=None, until: int | None = None,
              optional: bool = False) -> int:
-        """One statushouder on bijstand on `day` (and on `until`, if given), not reserved, not yet
-        special, meeting `extra` (a mask or a function of the person). Rejection sampling keeps this
-        fast at scale 100; an exhaustive pass decides when candidates are rare."""
+        """One statushouder for initiative `init`: on bijstand on `day` (and on `until`, if given),
+        not yet in `init`, not reserved, not yet special, meeting `extra` (a mask or a function of
+        the person), taken with the partner's selection weight (constants.SELECTING). Rejection
+        sampling keeps this fast at scale 100; an exhaustive pass decides when candidates are rare."""
+        p = self._pick(day, extra=extra, allow_special=allow_special, prefer=prefer, until=until,
+                       optional=optional, select=C.SELECTING.get(init), new_to=I[init])
+        if p >= 0:
+            self.needed_until[p] = max(self.needed_until[p], day, until or day)
+        return p
+
+    def _pick(self, day: int, *, extra, allow_special, prefer, until, optional, select, new_to) -> int:
         per = self.per
+        already = self.in_initiative[new_to]
 
         def ok(p: int) -> bool:
-            if per["reserved"][p] or (not allow_special and per["special"][p]):
+            if per["reserved"][p] or (not allow_special and per["special"][p]) or already[p]:
                 return False
             if extra is not None and not (extra(p) if callable(extra) else extra[p]):
                 return False
@@ -114,7 +158,7 @@ class Planner:
             p = int(self.sh_idx[self.rng.integers(n)])
             if prefer is not None and attempt < 1000 and not prefer[p]:
                 continue
-            if ok(p):
+            if ok(p) and (select is None or self.rng.random() < self.selection_weight(p, day, select)):
                 return p
         cand = [int(p) for p in self.sh_idx if ok(int(p))]
         if not cand:
@@ -122,14 +166,17 @@ class Planner:
                 return -1
             raise ValueError(f"scale {self.s} is too small to place the memo's trajectories "
                              f"(no statushouder left on {to_date(day)}); use a scale of 0.1 or more")
-        return int(self.rng.choice(cand))
+        if select is None:
+            return int(self.rng.choice(cand))
+        w = np.array([self.selection_weight(p, day, select) for p in cand])
+        return int(cand[self.rng.choice(len(cand), p=w / w.sum())])
 
     def add(self, partner: str, init: str, person: int, aanmeld: int, start=NONE, end=NONE,
-            outcomes=(), lag: int = 0, empty_lopend=None, route=WORK) -> int:
+            outcomes=(), lag: int = 0, empty_lopend=None, route=WORK, needed: bool = True) -> int:
         """A trajectory; outcomes are (day, code, hours) in time order. Delivered from the month
         of registration (plus lag), never before the partner's first delivery."""
         outcomes = list(outcomes) + [(NONE, "", 0)] * (3 - len(outcomes))
-        visible = max(int(months_of_days(np.array([aanmeld]))[0]) + lag, month_no(PARTNER_FIRST_MONTH[partner]))
+        visible = max(month_of_day(aanmeld) + lag, month_no(PARTNER_FIRST_MONTH[partner]))
         if empty_lopend is None:
             empty_lopend = self.rng.random() < C.FAULTS["uitkomst_empty_while_running"]
         bsn = int(self.per["bsn"][person]) if person >= 0 else int(self.b.bsns.take(1)[0])
@@ -141,6 +188,10 @@ class Planner:
         if person >= 0 and aanmeld < self.first_traj[person]:
             self.first_traj[person] = aanmeld
             self.first_route[person] = route
+        if person >= 0:
+            self.in_initiative[I[init], person] = True
+        if person >= 0 and needed:
+            self.needed_until[person] = max(self.needed_until[person], aanmeld, start if start != NONE else aanmeld)
         return idx
 
     def special(self, person: int) -> None:
@@ -159,6 +210,10 @@ class Planner:
         self.leerwerkstage()
         self.assessment()
         self.agros_pasmatch_statushouders()
+        # the memo's work and study endings, now that everyone but Aan de slag has their
+        # trajectories; Aan de slag is then chosen among those on bijstand in 2018-05 (the 200)
+        self.memo_outflow = place_memo_outflow(self, self.memo_slots)
+        self._index_benefits()
         self.aan_de_slag()
         self.sur_atelier()
         self.other_clients_at_partners()
@@ -175,6 +230,7 @@ class Planner:
         cand &= self.sh
         chosen = self.rng.choice(np.flatnonzero(cand), self.n("onvoldoende_in_beeld"), replace=False)
         per["reserved"][chosen] = True
+        self.needed_until[chosen] = day_of("2018-06-30")
         last = day_of("2017-03-31")
         for p in chosen:
             start = int(per["contact_start"][p])
@@ -202,7 +258,7 @@ class Planner:
         people = []
         for i in range(n_vip):
             aanmeld = self.day_between("2017-08-01", "2017-08-25")
-            p = self.pick(aanmeld, until=day_of("2017-09-30"))
+            p = self.pick(aanmeld, "VIP", until=day_of("2017-09-30"))
             self.special(p)
             people.append((p, aanmeld))
         for i, (p, aanmeld) in enumerate(people):
@@ -240,7 +296,7 @@ class Planner:
         # a second VIP group from 2018-04: not the memo's September 2017 group
         for _ in range(self.n(6)):
             aanmeld = self.day_between("2018-03-01", "2018-03-28")
-            p = self.pick(aanmeld)
+            p = self.pick(aanmeld, "VIP")
             self.add("vluchtelingenwerk", "VIP", p, aanmeld, self.day_between("2018-04-09", "2018-04-13"))
 
     def uaf_before_advies(self) -> set[int]:
@@ -256,7 +312,7 @@ class Planner:
         persons = set()
         for what in plan:
             aanmeld = self.day_between("2016-01-11", "2016-06-30")
-            p = self.pick(aanmeld, extra=lambda q: self.age_of(q, aanmeld) < 40)
+            p = self.pick(aanmeld, "UAF", extra=lambda q: self.age_of(q, aanmeld) < 40)
             self.special(p)
             persons.add(p)
             start = aanmeld + int(self.rng.integers(14, 40))
@@ -275,7 +331,7 @@ class Planner:
             self.add("uaf", "UAF", p, aanmeld, start, end, outcomes, route=EDUCATION)
         for _ in range(self.n(4)):  # early 2017, before the advisory team existed
             aanmeld = self.day_between("2017-01-05", "2017-02-24")
-            p = self.pick(aanmeld, extra=lambda q: self.age_of(q, aanmeld) < 40)
+            p = self.pick(aanmeld, "UAF", extra=lambda q: self.age_of(q, aanmeld) < 40)
             persons.add(p)
             self.add("uaf", "UAF", p, aanmeld, aanmeld + int(self.rng.integers(14, 40)), route=EDUCATION)
         return persons
@@ -289,7 +345,7 @@ class Planner:
         plan = [("2017-03-01", "2017-04-28")] * self.n(12) + [("2017-05-01", "2018-05-31")] * self.n("advies_onderwijs")
         for first, last in plan:
             aanmeld = self.day_between(first, last)
-            p = self.pick(aanmeld, extra=lambda q: not taken[q] and self.age_of(q, aanmeld) < 45)
+            p = self.pick(aanmeld, "ADVIES_ONDERWIJS", extra=lambda q: not taken[q] and self.age_of(q, aanmeld) < 45)
             taken[p] = True
             start = aanmeld + int(self.rng.integers(7, 28))
             out.append((p, aanmeld, start))
@@ -354,7 +410,7 @@ class Planner:
         for what in plan:
             last = "2017-07-31" if what == "vs_sept" else "2017-10-31"
             aanmeld = self.day_between("2017-03-01", last)
-            p = self.pick(aanmeld, extra=eri)
+            p = self.pick(aanmeld, "TIMNIT", extra=eri)
             start = aanmeld + int(self.rng.integers(7, 30))
             end = NONE
             if what == "vs_sept":
@@ -395,7 +451,9 @@ class Planner:
         pool = [r for r in advies if r[0] not in referred]
         order = self.rng.permutation(len(pool))
         pool = [pool[i] for i in order]
-        used = set()
+        pool_person = np.array([p for p, a, o in pool], dtype=np.int64)
+        pool_talk = np.array([o for p, a, o in pool], dtype=np.int64)
+        free = np.ones(len(pool), dtype=bool)
         for p, start in timnit_start.items():
             aanmeld = start - int(self.rng.integers(30, 80))
             self.add("nova", "VOORSCHAKEL", p, aanmeld, start, NONE, self._nova_outcomes(start), route=EDUCATION)
@@ -406,14 +464,16 @@ class Planner:
             else:
                 aanmeld = start - int(self.rng.integers(30, 80))
                 intake = start
-            source = next(((p, a, o) for p, a, o in pool if p not in used and o < aanmeld
-                           and self.benefit_on(p, aanmeld)), None)
-            if source is not None:
-                p = source[0]
+            # the first advised person in pool order not used yet (nor in this initiative), advised
+            # before this registration and on benefit then (numpy for the masks: a Python scan was
+            # quadratic at scale 100)
+            fresh = free & (pool_talk < aanmeld) & ~self.in_initiative[I[init]][pool_person]
+            p = next((int(q) for q in pool_person[fresh] if self.benefit_on(int(q), aanmeld)), None)
+            if p is not None:
                 referred.add(p)
             else:
-                p = self.pick(aanmeld, extra=lambda q: self.age_of(q, aanmeld) < 45)
-            used.add(p)
+                p = self.pick(aanmeld, init, extra=lambda q: self.age_of(q, aanmeld) < 45)
+            free[pool_person == p] = False
             outcomes = self._nova_outcomes(intake) if start != NONE else []
             self.add("nova", init, p, aanmeld, intake, NONE, outcomes, route=EDUCATION)
         # the advisory talks, now that we know who was referred on (UAF, Nova)
@@ -431,7 +491,7 @@ class Planner:
         for what in plan:
             last = "2017-12-15" if what == "werk" else ("2018-03-31" if what == "stage" else "2018-05-20")
             aanmeld = self.day_between("2017-07-03", last)
-            p = self.pick(aanmeld)
+            p = self.pick(aanmeld, "LEERWERKSTAGE")
             start = aanmeld + int(self.rng.integers(7, 30))
             end = NONE
             if what == "werk":
@@ -439,7 +499,8 @@ class Planner:
                 outcomes, end = [(d, "WERK", int(self.rng.integers(16, 36)))], d
             elif what == "stage":
                 self.special(p)
-                outcomes = [(start + int(self.rng.integers(20, 60)), "STAGE", 0)]
+                # reached by 2018-05 (a late registration's stage would otherwise fall after the memo)
+                outcomes = [(min(start + int(self.rng.integers(20, 60)), day_of("2018-05-31")), "STAGE", 0)]
             else:
                 u = self.rng.random()
                 d = start + int(self.rng.integers(30, 120))
@@ -471,12 +532,12 @@ class Planner:
                 done += 1
         while done < n_total:  # the catch-up: older statushouders
             start = self.day_between("2018-01-08", "2018-05-31")
-            p = self.pick(start, extra=(per["assessment"] == NONE))
+            p = self.pick(start, "ASSESSMENT", extra=(per["assessment"] == NONE))
             self._assess(p, start)
             done += 1
         for _ in range(self.n(3)):
             aanmeld = self.day_between("2018-05-14", "2018-05-31")
-            p = self.pick(aanmeld, extra=(per["assessment"] == NONE))
+            p = self.pick(aanmeld, "ASSESSMENT", extra=(per["assessment"] == NONE))
             self.add("gemeente", "ASSESSMENT", p, aanmeld, day_of("2018-06-11"))
         self.built["assessment"] = n_total
 
@@ -513,7 +574,7 @@ class Planner:
             plan += [(partner, init, "2018-01-08", "2018-04-30")] * self.n(in2018)
         for partner, init, first, last in plan:
             aanmeld = self.day_between(first, last)
-            p = self.pick(aanmeld, optional=first < "2017")
+            p = self.pick(aanmeld, init, optional=first < "2017")
             if p < 0:
                 continue
             start = aanmeld + int(self.rng.integers(7, 40))
@@ -540,13 +601,13 @@ class Planner:
         for i in range(n_ads):
             aanmeld = self.day_between("2018-01-08", "2018-05-25")
             group = base if i < from_base else (~base)
-            p = self.pick(aanmeld, extra=group & ~taken & in_may, until=max(aanmeld, may_day))
+            p = self.pick(aanmeld, "AAN_DE_SLAG", extra=group & ~taken & in_may, until=max(aanmeld, may_day))
             taken[p] = True
             self._ads(p, aanmeld)
         union = base | (taken & in_may)
         for _ in range(self.n(4)):  # registered at the end of May, first delivered in June
             aanmeld = self.day_between("2018-05-28", "2018-05-31")
-            p = self.pick(aanmeld, extra=~taken)
+            p = self.pick(aanmeld, "AAN_DE_SLAG", extra=~taken)
             taken[p] = True
             self._ads(p, aanmeld, lag=1)
         self.built["aangemeld_reintegratiepartners"] = int((union & self.sh).sum())
@@ -576,7 +637,7 @@ class Planner:
         for first, last, k in (("2017-07-03", "2017-09-29", self.n("sur_atelier")), ("2017-10-02", "2018-03-30", self.n(3))):
             for _ in range(k):
                 aanmeld = self.day_between(first, last)
-                p = self.pick(aanmeld, extra=has_other, prefer=women, allow_special=True)
+                p = self.pick(aanmeld, "SUR_ATELIER", extra=has_other, prefer=women, allow_special=True)
                 self.add("sur_atelier", "SUR_ATELIER", p, aanmeld, aanmeld + int(self.rng.integers(7, 21)))
 
     def other_clients_at_partners(self) -> None:
@@ -611,6 +672,30 @@ class Planner:
                             cols["start"][j] = aanmeld - int(rng.integers(1, 30))
                     if rng.random() < C.FAULTS["bsn_invalid_partner_row"]:
                         cols["bsn_written"][j] = int(mistype(np.array([cols["bsn"][j]]), rng)[0])
+
+    def add_continuing(self, partner: str, init: str, p: int, aanmeld: int) -> int:
+        """A registration after the memo (outflow.after_memo); returns the start day. The plan
+        van aanpak comes with the trajectory when the person has none yet."""
+        if init == "ADVIES_ONDERWIJS":
+            start = aanmeld + int(self.rng.integers(7, 28))
+            code = "DOORVERWEZEN" if self.rng.random() < 0.3 else "AFGEROND"
+            outcomes, end = [(start, code, 0)], start
+        elif init == "UAF":
+            start, outcomes, end = aanmeld + int(self.rng.integers(14, 40)), [], NONE
+        elif init == "AAN_DE_SLAG":
+            start = aanmeld + int(self.rng.integers(7, 25))
+            outcomes, end = self._legacy_outcomes(aanmeld, start, allow_stage=False)
+        else:
+            start = aanmeld + int(self.rng.integers(7, 40))
+            outcomes, end = self._legacy_outcomes(aanmeld, start, allow_stage=init == "LEERWERKSTAGE")
+        route = WORK if init in ("AGROS", "PASMATCH", "AAN_DE_SLAG", "LEERWERKSTAGE") else EDUCATION
+        # without `needed_until`: endings of the months before are drawn already, the month-by-month
+        # order keeps this one on bijstand at its registration
+        self.add(partner, init, p, aanmeld, start, end, outcomes, route=route, needed=False)
+        if self.per["pva"][p] == NONE:
+            self.per["pva"][p] = aanmeld - int(self.rng.integers(7, 30))
+            self.per["route"][p] = route
+        return start
 
     # ------------------------------------------------------------------ the case system
     def klantbeeld(self) -> None:

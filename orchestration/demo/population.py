@@ -16,7 +16,7 @@ import numpy as np
 
 from . import constants as C
 from .bsn import BsnPool
-from .dates import (NONE, day_no, day_of, month_first_day, month_last_day, month_no,
+from .dates import (NONE, day_no, day_of, month_first_day, month_last_day, month_no, month_of_day,
                     months_of_days)
 from .tables import Table
 
@@ -69,6 +69,7 @@ class World:
     caseworkers: dict = field(default_factory=dict)   # month -> list of (team, km_id, fte_hundredths)
     truth: dict = field(default_factory=dict)
     redelivery_row: int = -1          # trajectory shown as STAGE in the superseded file version
+    outflow: dict = field(default_factory=dict)   # how the work and study endings were drawn (outflow.py)
 
 
 def n_scaled(value: float, scale: float) -> int:
@@ -95,6 +96,7 @@ class Builder:
                           o3="i1", uren="i2", empty_lopend="?", dates_fault="?")
         self.next_reg = 100_000
         self.next_unit = 0
+        self.before_outflow: dict = {}   # spell columns before the work and study endings (outflow.py)
 
     # ------------------------------------------------------------------ helpers
     def reg(self, n: int = 1) -> np.ndarray:
@@ -248,7 +250,7 @@ class Builder:
 
     def _kenmerk_plan(self, rng, cohort: int, benefit_start: int, registered_only: bool):
         jan2017 = month_no("2017-01")
-        from_month = max(jan2017, int(months_of_days(np.array([benefit_start]))[0]))
+        from_month = max(jan2017, month_of_day(benefit_start))
         if cohort in (2014, 2015) and not registered_only:
             u = rng.random()
             if u < C.FAULTS["kenmerk_n_with_asylum_title"]:
@@ -259,9 +261,11 @@ class Builder:
         return from_month, KENMERK_J
 
     def _sh_unit(self, rng, cohort: int, permit: int, settle: int, benefit_start: int, kind: int,
-                 exit_day: int | None = None, exit_reason: str = "") -> tuple[int, list[int]]:
+                 exit_day: int | None = None, exit_reason: str = "",
+                 unchanged_until: int = -1) -> tuple[int, list[int]]:
         """One arriving statushouder household on one benefit. kind 0 single, 1 single parent, 2 couple.
-        A single may be joined by a partner (nareiziger): see _household_change."""
+        A single may be joined by a partner (nareiziger): see _household_change; not on or before
+        day `unchanged_until` (the calibration's top-up must stay in its class through 2018-05)."""
         nat = NAT[_pick(rng, C.SH_NATIONALITIES)]
         registered_only = rng.random() < C.SH_REGISTERED_ONLY and benefit_start >= day_of("2016-07-01")
         share_men = C.SH_SHARE_MEN.get(cohort, 0.5)
@@ -282,7 +286,7 @@ class Builder:
         change = None
         if kind == 0 and rng.random() < C.SH_HOUSEHOLD_CHANGE:
             x = benefit_start + int(rng.integers(180, 900))
-            if x < min(end, self.last_day - 1):
+            if unchanged_until < x < min(end, self.last_day - 1):
                 change = x
                 end, reden = x, R["02"]
         spell = self.spells.add(reg=int(self.reg()[0]), code=0, start=benefit_start, end=end, reden=reden,
@@ -299,7 +303,7 @@ class Builder:
         """The single's benefit ended on day x (reden 02) and a couple's benefit starts the next
         day, so in that month the person has two 01 rows: the household comes from the newer."""
         permit = x - int(rng.integers(30, 120))
-        cohort = 1970 + int(months_of_days(np.array([permit]))[0]) // 12
+        cohort = 1970 + month_of_day(permit) // 12
         partner = self._sh_person(rng, gender=3 - gender, nat=nat, cohort=cohort, permit=permit, settle=x,
                                   registered_only=registered_only, kenmerk_plan=plan, benefit_start=x + 1)
         exit_day, reason = self._generic_exit(rng, x + 1, False)
@@ -352,67 +356,17 @@ class Builder:
                 exit_day, reason = self._generic_exit(yr, start, kind == 0)
                 self._sh_unit(yr, year, permit, settle, start, kind, exit_day, reason)
 
-    # ------------------------------------------------------------------ the memo's outflow
-    def plan_work_and_study_endings(self) -> None:
-        """Exactly the memo's werk/studie endings of statushouder 01 benefits per year, spread over
-        the months, on running benefits chosen at random (couples' benefits count once)."""
-        rng = _rng(self.seed, "outflow")
-        sp = self.spells.freeze()
-        mem = self.members.freeze()
-        per = self.persons.freeze()
+    # ------------------------------------------------------------------ bijzondere bijstand
+    # (The memo's work and study endings and those after 2018-05: outflow.py.)
+    def add_bijzondere_bijstand(self) -> None:
+        """Periodic bijzondere bijstand (11) beside the 01 benefit for a few statushouders, some
+        ending for work in 2017-2018: not a 01 benefit, so never in the memo's outflow. Added once
+        every 01 benefit has its end."""
+        rng = _rng(self.seed, "bijzondere-bijstand")
         s = self.scale
-        plan = {("11", 2017): n_scaled(C.MEMO["uitstroom_werk_2017"], s),
-                ("01", 2017): n_scaled(C.MEMO["uitstroom_studie_2017"], s),
-                ("11", 2018): n_scaled(C.MEMO["uitstroom_werk_2018"], s),
-                ("01", 2018): n_scaled(C.MEMO["uitstroom_studie_2018"], s)}
-        months_of = {2017: [month_no(f"2017-{m:02d}") for m in range(1, 13)],
-                     2018: [month_no(f"2018-{m:02d}") for m in range(1, 6)]}
-        size = np.bincount(mem["spell"], minlength=len(sp["reg"]))
-        first_member = np.full(len(sp["reg"]), -1)
-        first_member[mem["spell"][::-1]] = mem["person"][::-1]
-        returns = []
-        pool = np.flatnonzero(sp["sh"] & sp["last"] & ~sp["chosen"] & (sp["code"] == 0))
-        for (reason, year), count in plan.items():
-            months = rng.choice(months_of[year], count)
-            for m in sorted(months):
-                d0, d1 = month_first_day(m), month_last_day(m)
-
-                def fits(k: int) -> bool:
-                    if sp["chosen"][k] or sp["start"][k] > d0 - 120:
-                        return False
-                    if sp["end"][k] != NONE and sp["end"][k] <= d1:
-                        return False
-                    if reason == "01":
-                        return size[k] == 1 and (d0 - per["birth"][first_member[k]]) / 365.25 < 35
-                    return True
-
-                k = next((int(c) for c in rng.choice(pool, min(len(pool), 5000)) if fits(int(c))), None)
-                if k is None:
-                    k = next(int(c) for c in pool if fits(int(c)))
-                sp["chosen"][k] = True
-                sp["end"][k] = d0 + int(rng.integers(0, d1 - d0 + 1))
-                code = reason if reason == "01" else ("13" if rng.random() < 0.1 else "11")
-                sp["reden"][k] = R[code]
-                if reason == "11" and rng.random() < C.SH_RETURN_AFTER_WORK:
-                    returns.append(k)
-        # some who ended for work are back on bijstand a few months later (a new benefit)
-        for k in returns:
-            back = int(sp["end"][k]) + int(rng.integers(40, 150))
-            if back > self.last_day:
-                continue
-            exit_day, reason = self._generic_exit(rng, back, False)
-            end, reden = (exit_day, R[reason]) if exit_day <= self.last_day else (NONE, R[""])
-            sp["last"][k] = False
-            new = self.spells.add(reg=int(self.reg()[0]), code=0, start=back, end=end, reden=reden, vanish=NONE,
-                                  leefvorm=int(sp["leefvorm"][k]), unit=int(sp["unit"][k]), last=True, chosen=True,
-                                  deleted=False, sh=True)
-            for p in mem["person"][mem["spell"] == k]:
-                self.members.add(spell=new, person=int(p))
-        # bijzondere bijstand (11) beside the 01 benefit for a few statushouders, some ending for
-        # work in 2017-2018: not a 01 benefit, so never in the memo's outflow
         sp = self.spells.freeze()
         mem = self.members.freeze()
-        cand = np.flatnonzero(sp["sh"] & (sp["code"] == 0) & (size_of(mem, sp) == 1))
+        cand = np.flatnonzero(sp["sh"] & (sp["code"] == 0) & ~sp["deleted"] & (size_of(mem, sp) == 1))
         pick = rng.choice(cand, max(1, n_scaled(25, s)), replace=False) if len(cand) else []
         for k in pick:
             st = int(sp["start"][k]) + int(rng.integers(30, 400))
@@ -429,14 +383,15 @@ class Builder:
             self.members.add(spell=e, person=int(first_of(mem, k)))
 
     # ------------------------------------------------------------------ 2018-05 calibration
-    def calibrate_caseload(self) -> None:
+    def calibrate_caseload(self, leaving: tuple[int, int] = (0, 0)) -> None:
         """Trim or top up the last arrivals so that 2018-05 holds exactly the memo's statushouders
-        on benefit, half alleenstaand and half gezin."""
+        on benefit, half alleenstaand and half gezin, once the memo's endings (placed later, on
+        benefits running through 2018-05) have taken out `leaving` (alleenstaand, gezin) persons."""
         rng = _rng(self.seed, "calibration")
         may = month_no(C.CALIBRATION_MONTH)
         target_total = n_scaled(C.MEMO["statushouders_in_bijstand"], self.scale)
-        target_single = n_scaled(C.MEMO["statushouders_alleenstaand"], self.scale)
-        target_family = target_total - target_single
+        target_single = n_scaled(C.MEMO["statushouders_alleenstaand"], self.scale) + leaving[0]
+        target_family = target_total - n_scaled(C.MEMO["statushouders_alleenstaand"], self.scale) + leaving[1]
         single, family, droppable = self._may_households(may)
         excess = {1: single - target_single, 2: family - target_family}
         # too many in a class: drop the latest arrivals of that class that nothing planned rests on
@@ -458,9 +413,12 @@ class Builder:
             start = day_of("2017-07-01") + int(rng.integers(0, d1 - 10 - day_of("2017-07-01")))
             settle = start - int(rng.integers(0, 15))
             permit = settle - int(rng.integers(40, 240))
-            cohort = 1970 + int(months_of_days(np.array([permit]))[0]) // 12
+            cohort = 1970 + month_of_day(permit) // 12
             exit_day = max(d1 + 1, start + int(rng.exponential(C.SH_EXIT_OTHER_MEAN_MONTHS) * 30.44))
-            self._sh_unit(rng, cohort, permit, settle, start, kind, exit_day, _pick(rng, OTHER_REASONS))
+            # a top-up single joined by a partner before June would leave the single class and add
+            # two to gezin: it stays single through the calibration month (a later nareiziger is fine)
+            self._sh_unit(rng, cohort, permit, settle, start, kind, exit_day, _pick(rng, OTHER_REASONS),
+                          unchanged_until=d1)
         single, family, _ = self._may_households(may)
         assert (single, family) == (target_single, target_family), (single, family)
 

@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from . import atomic
+from .descriptions import comment_log_tables, comment_published_tables
 from .suppression import apply_suppression, describe_relations, _key_text
 from .tables import MART_TABLES, PUBLISHED_TABLES, TABLES_BY_NAME, PublishedTable
 
@@ -96,10 +97,20 @@ def _warehouse(warehouse: Path, con):
 def _read_marts(con, through: date | None) -> dict[str, pd.DataFrame]:
     frames = {}
     for spec in MART_TABLES:
-        columns = ", ".join(f'"{c.name}"' for c in spec.columns)
-        where = "" if through is None else f"WHERE ({spec.period_sql}) <= DATE '{through.isoformat()}'"
+        columns = ", ".join(f'{spec.read_sql(c.name)} AS "{c.name}"' for c in spec.columns)
+        conditions = ([] if through is None else [f"({spec.period_sql}) <= DATE '{through.isoformat()}'"]) \
+            + ([f"({spec.read_where})"] if spec.read_where else [])
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         order = ", ".join(f'"{k}"' for k in spec.keys)
-        df = con.execute(f"SELECT {columns} FROM marts.{spec.name} {where} ORDER BY {order}").df()
+        schema, table = spec.source_relation.split(".")
+        if spec.source is not None and not con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [schema, table]).fetchall()[0][0]:
+            # a reference table (a dbt seed) this warehouse has not built yet: publish it empty
+            log.warning("%s not found in the warehouse: %s published empty", spec.source_relation, spec.name)
+            frames[spec.name] = pd.DataFrame({c.name: pd.Series(dtype="object") for c in spec.columns})
+            continue
+        df = con.execute(f"SELECT {columns} FROM {spec.source_relation} {where} ORDER BY {order}").df()
         for c in spec.columns:
             if c.kind == "count":
                 df[c.name] = df[c.name].astype("Int64")
@@ -205,7 +216,8 @@ def _long_sql(spec: PublishedTable, relation: str, columns: set[str], months_to)
 
 
 def _write_published(path: Path, outcome_frames, previous, publication_id, published_at, months, run_id,
-                     suppressed_cells, unprotectable) -> tuple[dict[str, int], int]:
+                     suppressed_cells, unprotectable, redeliveries: pd.DataFrame | None = None
+                     ) -> tuple[dict[str, int], int]:
     """Build the complete published file at ``path`` (a temp name); returns row counts, revisions."""
     con = duckdb.connect(str(path))
     try:
@@ -218,6 +230,7 @@ def _write_published(path: Path, outcome_frames, previous, publication_id, publi
             con.execute(f'CREATE TABLE "{spec.name}" AS SELECT {select} FROM frame ORDER BY {order}')
             con.unregister("frame")
             row_counts[spec.name] = len(df)
+        comment_published_tables(con, PUBLISHED_TABLES)
 
         con.execute("""CREATE TABLE revisions (publication_id VARCHAR, published_at TIMESTAMP, table_name VARCHAR,
                        row_key VARCHAR, column_name VARCHAR, old_value VARCHAR, new_value VARCHAR)""")
@@ -256,14 +269,57 @@ def _write_published(path: Path, outcome_frames, previous, publication_id, publi
                         "column_name, old_value, new_value FROM old_revisions")
             con.unregister("old_revisions")
 
+        _write_revision_deliveries(con, previous, redeliveries, publication_id)
         _write_log(con, prev_log, publication_id, published_at, months, run_id, row_counts,
                    sum(suppressed_cells.values()), revisions, unprotectable)
         con.execute("CREATE TABLE suppression_relations (relation VARCHAR)")
         con.executemany("INSERT INTO suppression_relations VALUES (?)", [[d] for d in describe_relations()])
+        comment_log_tables(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     return row_counts, revisions
+
+
+def _redeliveries(wh, previous: dict[str, pd.DataFrame] | None) -> pd.DataFrame | None:
+    """Files loaded since the previous publication for months it already covered: re-deliveries
+    and late deliveries, the reasons earlier figures change (with a statushouder status that a
+    later BRP title repairs backwards). None when there is no previous publication."""
+    log_frame = previous.get("publication_log") if previous else None
+    if log_frame is None or not len(log_frame):
+        return None
+    last = log_frame.sort_values("published_at").iloc[-1]
+    if pd.isna(last["months_to"]):
+        return None
+    # published_at is UTC; landing.deliveries.loaded_at is the warehouse session's local time
+    since = pd.Timestamp(last["published_at"]).tz_localize("UTC").tz_convert(
+        datetime.now().astimezone().tzinfo).tz_localize(None).to_pydatetime()
+    exists = wh.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'landing' "
+                        "AND table_name = 'deliveries'").fetchall()[0][0]
+    if not exists:
+        return None
+    return wh.execute("""
+        SELECT delivery_month, source, count(*)::INTEGER AS files
+        FROM landing.deliveries
+        WHERE status = 'loaded' AND loaded_at > ? AND delivery_month <= ?
+        GROUP BY ALL ORDER BY 1, 2""", [since, pd.Timestamp(last["months_to"]).date()]).df()
+
+
+def _write_revision_deliveries(con, previous, redeliveries: pd.DataFrame | None, publication_id: str) -> None:
+    """``revision_deliveries``: per publication, the months it covered before that were delivered
+    again (or late) since, per source; kept across publications like ``revisions``."""
+    con.execute("""CREATE TABLE revision_deliveries (publication_id VARCHAR, delivery_month DATE,
+                   source VARCHAR, files INTEGER)""")
+    old = previous.get("revision_deliveries") if previous else None
+    if old is not None and len(old):
+        con.register("old_frame", old)
+        con.execute("INSERT INTO revision_deliveries SELECT publication_id, delivery_month, source, files FROM old_frame")
+        con.unregister("old_frame")
+    if redeliveries is not None and len(redeliveries):
+        con.register("frame", redeliveries)
+        con.execute("INSERT INTO revision_deliveries SELECT ?, delivery_month, source, files FROM frame",
+                    [publication_id])
+        con.unregister("frame")
 
 
 def _write_log(con, prev_log, publication_id, published_at, months, run_id, row_counts,
@@ -342,11 +398,12 @@ def publish(warehouse: Path, out_dir: Path, through_month: str | None, con=None,
         for partial in (versions.iterdir() if versions.exists() else ()):
             if atomic.TEMP_MARK in partial.name:
                 shutil.rmtree(partial, ignore_errors=True)
-        with _warehouse(Path(warehouse), con) as wh:
-            frames = _read_marts(wh, through)
-        months = _months_covered(frames, through)
         published = out_dir / PUBLISHED_FILE
         previous = _previous(published)
+        with _warehouse(Path(warehouse), con) as wh:
+            frames = _read_marts(wh, through)
+            redeliveries = _redeliveries(wh, previous)
+        months = _months_covered(frames, through)
         outcome = apply_suppression(frames, already_public=_already_public(previous, frames))
         suppressed_cells = {spec.name: outcome.suppressed_cells(spec.name) for spec in PUBLISHED_TABLES}
 
@@ -355,7 +412,7 @@ def publish(warehouse: Path, out_dir: Path, through_month: str | None, con=None,
         temp_file = out_dir / f".{PUBLISHED_FILE}{atomic.TEMP_MARK}{publication_id}"
         row_counts, revisions = _write_published(
             temp_file, outcome.frames, previous, publication_id, published_at, months, run_id,
-            suppressed_cells, len(outcome.unprotectable))
+            suppressed_cells, len(outcome.unprotectable), redeliveries)
         if temp_file.with_name(temp_file.name + ".wal").exists():
             raise RuntimeError(f"{temp_file}.wal left behind: the temp file is not self-contained")
         version = _write_parquet(temp_file, out_dir / PARQUET_VERSIONS, publication_id) if parquet else None

@@ -7,7 +7,8 @@ Configured by environment: ``STATMON_PG_DSN`` (a libpq connection string or URI)
 transaction: a PostgreSQL reader sees the previous publication until the commit and the new one
 after it. A table whose columns are unchanged is refreshed with DELETE + COPY (MVCC: readers are
 not blocked and do not block); a table whose columns changed is dropped and recreated (that
-takes a short exclusive lock, bounded by ``lock_timeout``).
+takes a short exclusive lock, bounded by ``lock_timeout``). Table and column comments (the dbt
+descriptions the published file carries, ``descriptions.py``) are set in the same transaction.
 """
 from __future__ import annotations
 
@@ -64,6 +65,13 @@ def publish_postgres(published_duckdb: Path, dsn: str | None = None,
             buffer = io.StringIO()
             df.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f")
             payload[table] = (columns, buffer.getvalue(), len(df))
+        # the published file's comments (the dbt descriptions, descriptions.py): one source
+        comments = {table: (comment, {}) for table, comment in source.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+        for table, column, comment in source.execute(
+                "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'main' "
+                "AND comment IS NOT NULL").fetchall():
+            comments.setdefault(table, (None, {}))[1][column] = comment
     finally:
         source.close()
 
@@ -88,6 +96,10 @@ def publish_postgres(published_duckdb: Path, dsn: str | None = None,
                         cur.execute(f"CREATE TABLE {target} (" + ", ".join(
                             f"{_quote(n)} {t}" for n, t in wanted) + ")")
                     cur.copy_expert(f"COPY {target} FROM STDIN WITH (FORMAT csv, NULL '\\N')", io.StringIO(csv_text))
+                    table_comment, column_comments = comments.get(table, (None, {}))
+                    cur.execute(f"COMMENT ON TABLE {target} IS %s", (table_comment,))
+                    for column, comment in column_comments.items():
+                        cur.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS %s", (comment,))
                     counts[table] = n_rows
                 stale = [r[0] for r in _tables_in_schema(cur, schema) if r[0] not in payload]
                 for table in stale:

@@ -24,14 +24,24 @@ Secondary suppression
     3. cumulative cohort figures never decrease with N: a hidden figure whose nearest visible
        neighbours (0 before the first N) are equal is known, so its upper neighbour is hidden.
 
-    Ratios are hidden with their numerator (clients_per_caseworker with
-    statushouders_on_benefit: the FTE is published, so ratio x FTE gives the count back).
+    Ratios are hidden with their count (clients_per_caseworker with statushouders_on_benefit:
+    the FTE is published, so ratio x FTE gives the count back; the shares and effects of the
+    rendement with matched_participants: an exact share a/n gives its denominator n back).
+
+Unpublished parts
+    Some counts of persons are not published but would follow by subtraction: participants
+    minus matched participants (the unmatched), or the matched participants at k months since
+    start minus those at the next published k (those who started in between). ``Difference``
+    and ``Steps`` name them as parts of their identities. A part is always unknown to a reader; a part of 1..4
+    must not be computable, exactly like a hidden figure, and protecting it hides a published
+    member of its identities (a part is never "hidden" itself: it is not published).
 
 Attacker model and its limits
     Identities with a part that is not published (households ``anders``, benefits of
     ``onbekend`` households) are treated as if that part were a known zero: stricter than
-    needed. Figures published by the previous publication with the same value are treated as
-    known ("public") and give no protection. What is guaranteed: no hidden figure can be
+    needed; the parts named by ``Difference`` and ``Steps`` are unknowns instead (their value
+    is what must be protected). Figures published by the previous publication with the same
+    value are treated as known ("public") and give no protection. What is guaranteed: no hidden figure can be
     computed exactly from the published tables (this and the previous publication) through
     these identities. Bounds remain derivable (a hidden figure lies between 0 and its total);
     that is accepted, as in the usual cell-suppression practice.
@@ -48,7 +58,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .tables import TABLES_BY_NAME
+from .tables import DERIVED_TABLES, EFFECT_ESTIMATE, TABLES_BY_NAME
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +69,21 @@ Cell = tuple[str, int, str]  # (table, row position, column)
 # Figures readers look up first: chosen for secondary suppression only when nothing else can.
 HEADLINE_COLUMNS = {
     "caseload_monthly": ("statushouders_on_benefit",),
-    "initiative_flows_yearly": ("trajectories",),
-    "outflow_yearly": ("benefits_ended",),
     "outflow_monthly": ("benefits_ended",),
     "cohort_progress": ("persons",),
     "cohort_progress_settlement": ("persons",),
+    # the denominator of the rendement's estimate: hidden with it (Ratio), so chosen last
+    "initiative_effect": ("matched_participants",),
+    # the quarter and year totals of every flow: the report shows flows at these grains, so the
+    # monthly cells are hidden in their place wherever a choice exists
+    **{t.name: tuple(t.counts) for t in DERIVED_TABLES},
+}
+
+
+# Headline figures by row: the curve's matched participants at 6, 12 and 24 months equal those of
+# initiative_effect (an estimate hides with them), so the curve's other months are hidden first.
+HEADLINE_ROWS = {
+    ("initiative_effect_curve", "matched_participants"): lambda df: df["months_since_start"].isin([6, 12, 24]),
 }
 
 
@@ -86,8 +106,9 @@ class SumOverRows:
     total_filter: tuple[tuple[str, str], ...]  # (key, value) the total row must have
     parts_table: str
     parts_column: str
-    join: tuple[tuple[str, str], ...]  # (total key, parts key); "year(month)" takes the year of a date key
+    join: tuple[tuple[str, str], ...]  # (total key, parts key); "year(month)" / "quarter(month)" of a date key
     why: str
+    parts_filter: tuple[tuple[str, str], ...] = ()  # (key, value) the part rows must have
 
 
 @dataclass(frozen=True)
@@ -122,12 +143,83 @@ class Cumulative:
 
 @dataclass(frozen=True)
 class Ratio:
-    """``ratio`` is derived from ``numerator``: hidden whenever the numerator is."""
+    """``ratio`` is derived from ``count``: hidden whenever the count is."""
     table: str
     ratio: str
-    numerator: str
+    count: str
     why: str
 
+
+@dataclass(frozen=True)
+class Difference:
+    """``total`` - ``subtracted`` (same row) is a count of persons that is not published: the
+    unpublished part ``part`` of the identity total = subtracted + part."""
+    table: str
+    total: str
+    subtracted: str
+    part: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Steps:
+    """``column`` never increases along ``order`` within ``group``; each step down to the next row
+    is a count of persons that is not published (the part ``part`` of the upper row)."""
+    table: str
+    column: str
+    group: tuple[str, ...]
+    order: str
+    part: str
+    why: str
+
+
+def _period_relations() -> tuple:
+    """Every quarter or year total = the sum of its months (over every key it does not keep)."""
+    out = []
+    for table in DERIVED_TABLES:
+        period = table.keys[0]  # quarter | year
+        monthly = table.derived_sql.split(" FROM ")[1].split()[0]
+        join = ((period, f"{period}(month)"),) + tuple((k, k) for k in table.keys[1:])
+        where = tuple((k, v) for k, v in (("event", "registered"),) if "WHERE event" in table.derived_sql)
+        for column in table.counts:
+            out.append(SumOverRows(table.name, column, (), monthly, column, join,
+                                   f"{table.name}.{column} = sum of {monthly}.{column} over the months of the "
+                                   f"{period}" + (" (registrations)" if where else ""), where))
+    return tuple(out)
+
+
+PERIOD_RELATIONS = _period_relations()
+
+# The rendement (initiative_effect, initiative_effect_curve): participants are counted once per
+# initiative, so werk and studie rows share their counts; the curve's k = h is initiative_effect's
+# h; the counts fall with the horizon by the persons who started in between.
+EFFECT_RELATIONS: tuple = (
+    Difference("initiative_effect", "participants", "matched_participants", "unmatched_participants",
+               "participants = matched_participants + the unmatched (not published)"),
+    *(EqualAcrossRows("initiative_effect", column, ("initiative_code", "horizon_months"),
+                      f"initiative_effect.{column} is the same for werk and studie")
+      for column in ("participants", "matched_participants", "controls")),
+    EqualAcrossRows("initiative_effect_curve", "matched_participants", ("initiative_code", "months_since_start"),
+                    "initiative_effect_curve.matched_participants is the same for werk and studie"),
+    SumOverRows("initiative_effect", "matched_participants", (), "initiative_effect_curve", "matched_participants",
+                (("initiative_code", "initiative_code"), ("outcome", "outcome"),
+                 ("horizon_months", "months_since_start")),
+                "initiative_effect.matched_participants at h = initiative_effect_curve.matched_participants at k = h"),
+    *(Steps("initiative_effect", column, ("initiative_code", "outcome"), "horizon_months", f"{column}_step",
+            f"initiative_effect.{column} at h = at the next horizon + {what} (not published)")
+      for column, what in (("participants", "the participants who started in between"),
+                           ("matched_participants", "the matched participants who started in between"),
+                           ("controls", "the persons who were controls only of those"))),
+    Steps("initiative_effect_curve", "matched_participants", ("initiative_code", "outcome"), "months_since_start",
+          "matched_participants_step", "initiative_effect_curve.matched_participants at k = at the next published "
+          "k + the matched participants who started in between (not published)"),
+    *(Ratio("initiative_effect", column, "matched_participants",
+            f"initiative_effect.{column} is computed over matched_participants")
+      for column in EFFECT_ESTIMATE),
+    *(Ratio("initiative_effect_curve", column, "matched_participants",
+            f"initiative_effect_curve.{column} is computed over matched_participants")
+      for column in ("participant_share", "comparison_share")),
+)
 
 RELATIONS: tuple = (
     WithinRow("caseload_monthly", "statushouders_on_benefit", ("single_households", "family_households"),
@@ -143,12 +235,7 @@ RELATIONS: tuple = (
     SumOverRows("outflow_monthly", "benefits_ended", (("reason_group", "studie"),), "participation_by_gender",
                 "ended_study", (("month", "month"),),
                 "outflow studie(M) = sum over gender of ended_study(M)"),
-    SumOverRows("initiative_flows_yearly", "trajectories", (), "initiative_flows", "trajectories",
-                (("year", "year(month)"), ("initiative_code", "initiative_code"), ("event", "event")),
-                "initiative_flows_yearly(Y) = sum over months of Y and genders of initiative_flows"),
-    SumOverRows("outflow_yearly", "benefits_ended", (), "outflow_monthly", "benefits_ended",
-                (("year", "year(month)"), ("reason_group", "reason_group")),
-                "outflow_yearly(Y) = sum over months of Y of outflow_monthly"),
+    *PERIOD_RELATIONS,
     WithinRow("outflow_monthly", "benefits_ended", ("returned_within_6_months",),
               "returned <= ended, treated as equal"),
     WithinRow("initiative_outcomes", "trajectories", ("clients",),
@@ -164,6 +251,7 @@ RELATIONS: tuple = (
     )),
     Ratio("caseload_monthly", "clients_per_caseworker", "statushouders_on_benefit",
           "clients_per_caseworker x caseworker_fte = statushouders_on_benefit"),
+    *EFFECT_RELATIONS,
 )
 
 
@@ -182,9 +270,11 @@ def _join_keys(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
     for i, key in enumerate(keys):
         if key.startswith("year(") and key.endswith(")"):
-            out[f"_key{i}"] = pd.to_datetime(df[key[5:-1]]).dt.year.astype(int)
+            out[f"_key{i}"] = pd.to_datetime(df[key[5:-1]]).dt.year.astype(int).map(_key_text)
+        elif key.startswith("quarter(") and key.endswith(")"):
+            out[f"_key{i}"] = pd.to_datetime(df[key[8:-1]]).dt.to_period("Q").dt.start_time.map(_key_text)
         else:
-            out[f"_key{i}"] = df[key]
+            out[f"_key{i}"] = df[key].map(_key_text)
     return out
 
 
@@ -202,22 +292,60 @@ def _value(frames: dict[str, pd.DataFrame], cell: Cell):
     return None if pd.isna(v) else float(v)
 
 
+def _add_parts(frames: dict[str, pd.DataFrame], relations: Iterable) -> set[Cell]:
+    """Add the unpublished parts of ``Difference`` and ``Steps`` to the frames as columns (NULL
+    where undefined, and on the last row of a ``Steps`` group: that step is the figure itself);
+    return their cells."""
+    parts: set[Cell] = set()
+    for rel in relations:
+        if isinstance(rel, Difference) and rel.table in frames:
+            df = frames[rel.table]
+            df[rel.part] = df[rel.total].astype("Float64") - df[rel.subtracted].astype("Float64")
+        elif isinstance(rel, Steps) and rel.table in frames:
+            df = frames[rel.table]
+            df[rel.part] = pd.Series(pd.NA, index=df.index, dtype="Float64")
+            for rows in _groups(df.sort_values(rel.order), rel.group).values():
+                for upper, lower in zip(rows, rows[1:]):
+                    a, b = df.at[upper, rel.column], df.at[lower, rel.column]
+                    if not (pd.isna(a) or pd.isna(b)):
+                        df.at[upper, rel.part] = float(a) - float(b)
+        else:
+            continue
+        df = frames[rel.table]
+        parts.update((rel.table, int(r), rel.part) for r in df.index[df[rel.part].notna().to_numpy()])
+    return parts
+
+
 def _equations(frames: dict[str, pd.DataFrame], relations: Iterable) -> list[Equation]:
     eqs: list[Equation] = []
     for rel in relations:
-        if isinstance(rel, WithinRow) and rel.table in frames:
+        if isinstance(rel, Difference) and rel.table in frames:
+            for row in frames[rel.table].index:
+                eqs.append([((rel.table, row, rel.total), 1.0), ((rel.table, row, rel.subtracted), -1.0),
+                            ((rel.table, row, rel.part), -1.0)])
+        elif isinstance(rel, Steps) and rel.table in frames:
+            df = frames[rel.table]
+            for rows in _groups(df.sort_values(rel.order), rel.group).values():
+                for upper, lower in zip(rows, rows[1:]):
+                    eqs.append([((rel.table, upper, rel.column), 1.0), ((rel.table, lower, rel.column), -1.0),
+                                ((rel.table, upper, rel.part), -1.0)])
+        elif isinstance(rel, WithinRow) and rel.table in frames:
             for row in frames[rel.table].index:
                 eqs.append([((rel.table, row, rel.total), 1.0)]
                            + [((rel.table, row, p), -1.0) for p in rel.parts])
         elif isinstance(rel, SumOverRows) and rel.total_table in frames and rel.parts_table in frames:
             totals, parts = frames[rel.total_table], frames[rel.parts_table]
+            for k, v in rel.parts_filter:
+                parts = parts[parts[k] == v]
             total_keys = [t for t, _ in rel.join]
             groups = _groups(_join_keys(parts, [p for _, p in rel.join]), [f"_key{i}" for i in range(len(rel.join))])
             for row in totals.index:
                 if any(totals.at[row, k] != v for k, v in rel.total_filter):
                     continue
-                key = tuple(totals.at[row, k] for k in total_keys)
-                members = groups.get(key, [])
+                key = tuple(_key_text(totals.at[row, k]) for k in total_keys)
+                # a NULL part is left out of a SQL sum: the identity holds over the other parts
+                members = [r for r in groups.get(key, [])
+                           if _value(frames, (rel.parts_table, r, rel.parts_column)) is not None]
                 eqs.append([((rel.total_table, row, rel.total_column), 1.0)]
                            + [((rel.parts_table, r, rel.parts_column), -1.0) for r in members])
         elif isinstance(rel, MonthlyBalance) and rel.table in frames:
@@ -245,6 +373,7 @@ class SuppressionOutcome:
     suppressed: set[Cell] = field(default_factory=set)
     primary: set[Cell] = field(default_factory=set)
     unprotectable: set[Cell] = field(default_factory=set)  # recoverable from earlier publications
+    protected_parts: set[Cell] = field(default_factory=set)  # unpublished parts of 1..4 (Difference, Steps)
 
     def suppressed_cells(self, table: str) -> int:
         return sum(1 for c in self.suppressed if c[0] == table)
@@ -272,6 +401,7 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
     """
     relations = tuple(relations)
     frames = {name: df.reset_index(drop=True).copy() for name, df in frames.items()}
+    parts = _add_parts(frames, relations)  # unknown to readers; those of 1..4 are protected
     public: set[Cell] = set()
     if already_public:
         for name, df in frames.items():
@@ -289,6 +419,8 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
             small = df.index[is_small.to_numpy()]
             suppressed.update((name, int(r), column) for r in small)
     primary = set(suppressed)
+    sensitive_parts = {c for c in parts if 1 <= _value(frames, c) < SMALLEST_PUBLISHED}
+    headline = _headline_cells(frames)
 
     equations = _equations(frames, relations)
     by_cell: dict[Cell, list[int]] = defaultdict(list)
@@ -298,23 +430,73 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
     unprotectable: set[Cell] = set()
 
     def hidden(cell: Cell) -> bool:
-        return cell in suppressed and cell not in public
+        """Unknown to a reader: a suppressed figure (not published before) or an unpublished part."""
+        return (cell in suppressed or cell in parts) and cell not in public
+
+    def guarded(cell: Cell) -> bool:
+        """Must not be computable: a hidden figure, or an unpublished part of 1..4."""
+        return hidden(cell) and (cell not in parts or cell in sensitive_parts)
+
+    def preference(c: Cell):
+        return c in headline, _value(frames, c) == 0, _value(frames, c), c
+
+    def visible(c: Cell) -> bool:
+        """A published figure that may still be hidden."""
+        return c not in suppressed and c not in public and c not in parts
 
     def candidate(cells: Iterable[Cell]) -> Cell | None:
         """The smallest non-zero visible figure (a zero one if that is all there is)."""
-        options = [c for c in cells if c not in suppressed and c not in public]
+        options = [c for c in cells if visible(c)]
         if not options:
             return None
-        return min(options, key=lambda c: (c[2] in HEADLINE_COLUMNS.get(c[0], ()), _value(frames, c) == 0,
-                                           _value(frames, c), c))
+        return min(options, key=preference)
 
     def hide_one_more(cell: Cell, eq_ids: Iterable[int]) -> bool:
         best = candidate(c for i in eq_ids for c, _ in equations[i] if c != cell)
+        if best is None:
+            # Every other member of the cell's own identities is hidden, yet the system fixes it
+            # (through other hidden figures: e.g. a quarter's outflow from the caseload balance
+            # and the quarter's inflow). Hide a visible figure of the identities that reach it.
+            best = _unfixing_candidate(cell)
         if best is None:
             unprotectable.add(cell)
             return False
         suppressed.add(best)
         return True
+
+    def _reach(cell: Cell) -> tuple[set[Cell], set[int]]:
+        """Hidden figures connected to ``cell`` through identities, and those identities."""
+        cells, eq_ids, todo = {cell}, set(), [cell]
+        while todo:
+            for i in by_cell[todo.pop()]:
+                if i in eq_ids:
+                    continue
+                eq_ids.add(i)
+                for member, _ in equations[i]:
+                    if member not in cells and hidden(member):
+                        cells.add(member)
+                        todo.append(member)
+        return cells, eq_ids
+
+    def _fixed_with(cell: Cell, unknowns: set[Cell], eq_ids: set[int]) -> bool:
+        column = {c: j for j, c in enumerate(sorted(unknowns))}
+        rows = sorted(i for i in eq_ids if any(m in column for m, _ in equations[i]))
+        matrix = np.zeros((len(rows), len(column)))
+        for r, i in enumerate(rows):
+            for member, coef in equations[i]:
+                if member in column:
+                    matrix[r, column[member]] += coef
+        return bool(_null_space_fixed(matrix)[column[cell]])
+
+    def _unfixing_candidate(cell: Cell, tries: int = 25) -> Cell | None:
+        """The preferred visible figure whose hiding leaves ``cell`` undetermined (or, when none
+        of the first ``tries`` does, the preferred one: the next round looks again)."""
+        cells, eq_ids = _reach(cell)
+        options = sorted({m for i in eq_ids for m, _ in equations[i] if visible(m)}, key=preference)
+        for option in options[:tries]:
+            if not _fixed_with(cell, cells | {option}, eq_ids | set(by_cell[option])):
+                return option
+        return options[0] if options else None
 
     for _round in range(10_000):
         # 1. identities with exactly one hidden member
@@ -323,13 +505,15 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
             changed = False
             for i, eq in enumerate(equations):
                 hidden_members = [c for c, _ in eq if hidden(c)]
-                if len(hidden_members) == 1 and hidden_members[0] not in unprotectable:
+                if len(hidden_members) == 1 and guarded(hidden_members[0]) \
+                        and hidden_members[0] not in unprotectable:
                     changed |= hide_one_more(hidden_members[0], [i])
         # 2. exact check of the whole system; 3. cumulative sandwiches
-        fixed = _computable_cells(equations, by_cell, hidden, suppressed)
+        fixed = _computable_cells(equations, by_cell, {c for c in suppressed | parts if hidden(c)})
         progress = False
         for cell in sorted(fixed - unprotectable):
-            progress |= hide_one_more(cell, by_cell[cell])
+            if guarded(cell):
+                progress |= hide_one_more(cell, by_cell[cell])
         for cell, upper, lower in _sandwiched_cells(frames, relations, hidden):
             options = [c for c in (upper, lower) if c is not None and c not in public]
             if options:
@@ -349,8 +533,11 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
     for rel in relations:
         if isinstance(rel, Ratio) and rel.table in frames:
             for (table, row, column) in list(suppressed):
-                if table == rel.table and column == rel.numerator:
+                # a ratio that is NULL anyway (no FTE; an estimate too_few) is not suppressed
+                if table == rel.table and column == rel.count and _value(frames, (table, row, rel.ratio)) is not None:
                     suppressed.add((table, row, rel.ratio))
+        if isinstance(rel, (Difference, Steps)) and rel.part in frames.get(rel.table, {}):
+            frames[rel.table] = frames[rel.table].drop(columns=rel.part)  # never published
 
     for name, df in frames.items():
         spec = TABLES_BY_NAME[name]
@@ -362,7 +549,20 @@ def apply_suppression(frames: dict[str, pd.DataFrame], relations: Iterable = REL
             df[column] = df[column].astype("Float64" if spec_type(name, column) == "DOUBLE" else "Int64")
             if rows:
                 df.loc[rows, column] = pd.NA
-    return SuppressionOutcome(frames, suppressed, primary, unprotectable)
+    return SuppressionOutcome(frames, suppressed, primary, unprotectable, sensitive_parts)
+
+
+def _headline_cells(frames: dict[str, pd.DataFrame]) -> set[Cell]:
+    """The figures chosen last for secondary suppression (HEADLINE_COLUMNS, HEADLINE_ROWS)."""
+    cells: set[Cell] = set()
+    for name, columns in HEADLINE_COLUMNS.items():
+        if name in frames:
+            cells.update((name, int(r), c) for c in columns for r in frames[name].index)
+    for (name, column), rows_of in HEADLINE_ROWS.items():
+        if name in frames:
+            df = frames[name]
+            cells.update((name, int(r), column) for r in df.index[rows_of(df).to_numpy()])
+    return cells
 
 
 def spec_type(table: str, column: str) -> str:
@@ -378,9 +578,9 @@ def _key_text(value) -> str:
     return str(value)
 
 
-def _computable_cells(equations: list[Equation], by_cell: dict[Cell, list[int]], hidden, suppressed) -> set[Cell]:
-    """Hidden figures fixed by the identities: per connected group, the null-space test."""
-    unknowns = sorted(c for c in suppressed if hidden(c) and c in by_cell)
+def _computable_cells(equations: list[Equation], by_cell: dict[Cell, list[int]], unknown: set[Cell]) -> set[Cell]:
+    """Unknown figures (and parts) fixed by the identities: per connected group, the null-space test."""
+    unknowns = sorted(c for c in unknown if c in by_cell)
     parent = {c: c for c in unknowns}
 
     def find(c):

@@ -6,9 +6,9 @@ later is not published until it is declared here, with its kind). Kinds:
 - ``key``: identifies the row (month, initiative, gender, ...); never suppressed.
 - ``count``: a number of persons, benefits or trajectories; suppressed when 1..4 and where
   secondary suppression needs it (see ``suppression.py``). Gets a ``<col>_suppressed`` flag.
-- ``ratio``: derived from a count (clients_per_caseworker); suppressed with its numerator.
-  Gets a flag too.
-- ``measure``: not a count of persons (caseworker FTE); published as is.
+- ``ratio``: derived from a count (clients_per_caseworker; the shares and effects of the
+  rendement); suppressed with that count. Gets a flag too.
+- ``measure``: not a count of persons (caseworker FTE, a status); published as is.
 """
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ class PublishedTable:
     # Derived tables are not marts: the publisher aggregates them from the (exact) marts it read,
     # before suppression, with this SQL over the mart frames (see core._derive).
     derived_sql: str | None = None
+    # Where a table that is not derived is read from in the warehouse (default: marts.<name>).
+    source: str | None = None
+    # What the derived table holds, for its table comment (the marts' comments come from dbt).
+    description: str | None = None
+    # Columns read from the warehouse through an expression (over the source's columns) instead
+    # of as they are: a rule the publication applies that the mart leaves to its readers.
+    read_as: tuple[tuple[str, str], ...] = ()
+    # Rows published (SQL over the source's columns), beside the period rule; None: all.
+    read_where: str | None = None
+
+    def read_sql(self, column: str) -> str:
+        return dict(self.read_as).get(column, f'"{column}"')
+
+    @property
+    def source_relation(self) -> str:
+        return self.source or f"marts.{self.name}"
 
     @property
     def keys(self) -> list[str]:
@@ -67,6 +83,12 @@ class PublishedTable:
 def _cols(*spec: tuple[str, str, str]) -> tuple[PublishedColumn, ...]:
     return tuple(PublishedColumn(*s) for s in spec)
 
+
+# The estimate of initiative_effect: NULL unless estimate_status = 'estimated' (the mart's rule).
+EFFECT_ESTIMATE = ("participant_share", "comparison_share", "naive_share", "effect_pp", "effect_ci_low_pp",
+                   "effect_ci_high_pp")
+
+CURVE_STEP_MONTHS = 3  # the published curve: k = 0, 3, ..., 24
 
 # Cohort rows belong to the month cohort date + N at the latest member: December of the
 # cohort year plus N months (the mart contract's rule for when a row exists).
@@ -132,6 +154,47 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
     ),
     PublishedTable("cohort_progress", _COHORT_COLUMNS, _COHORT_PERIOD),
     PublishedTable("cohort_progress_settlement", _COHORT_COLUMNS, _COHORT_PERIOD),
+    # The rendement (effect contract; docs/rendement.md). Estimated as of the last benefits month:
+    # published only when that month is. Shares and effects are ratios over matched_participants:
+    # hidden with it (a share's exact value would give a hidden count back as its denominator).
+    PublishedTable(
+        "initiative_effect",
+        _cols(
+            ("as_of_month", "DATE", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("outcome", "VARCHAR", "key"),
+            ("horizon_months", "INTEGER", "key"),
+            ("participants", "INTEGER", "count"),
+            ("matched_participants", "INTEGER", "count"),
+            ("controls", "INTEGER", "count"),
+            *((c, "DOUBLE", "ratio") for c in EFFECT_ESTIMATE),
+            ("interval_method", "VARCHAR", "measure"),
+            ("estimate_status", "VARCHAR", "measure"),
+        ),
+        "as_of_month",
+    ),
+    PublishedTable(
+        "initiative_effect_curve",
+        _cols(
+            ("as_of_month", "DATE", "key"),
+            ("initiative_code", "VARCHAR", "key"),
+            ("outcome", "VARCHAR", "key"),
+            ("months_since_start", "INTEGER", "key"),
+            ("matched_participants", "INTEGER", "count"),
+            ("participant_share", "DOUBLE", "ratio"),
+            ("comparison_share", "DOUBLE", "ratio"),
+            ("estimate_status", "VARCHAR", "measure"),
+        ),
+        "as_of_month",
+        # the mart gives the shares below 20 matched participants too; published only from 20 on
+        read_as=tuple((c, f"CASE WHEN estimate_status = 'estimated' THEN {c} END")
+                      for c in ("participant_share", "comparison_share")),
+        # every third month since start: from one month to the next the matched participants fall
+        # by those who started in one calendar month, mostly 1 to 4 in a municipality, and hiding
+        # them (with their shares) would break every other point of the chart; over a quarter the
+        # step is rarely that small (docs/publication.md)
+        read_where=f"months_since_start % {CURVE_STEP_MONTHS} = 0",
+    ),
     PublishedTable(
         "participation_by_gender",
         _cols(
@@ -147,40 +210,84 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
     ),
 )
 
-# Year totals, so that period figures (the memo's "aangemeld in 2017", outflow per year) are
-# published as one cell each instead of as a sum of many small, mostly suppressed monthly cells.
-# The current year runs up to the last published month. Tied to the monthly cells by
-# suppression relations (suppression.py), so no monthly cell can be recovered from them.
-DERIVED_TABLES: tuple[PublishedTable, ...] = (
+# National reference figures (CBS cohort study, a dbt seed): published as they are, beside the
+# municipal cohorts, so the report draws them from the published file too. Not suppressed: they
+# are national percentages, not counts of the municipality's persons.
+REFERENCE_TABLES: tuple[PublishedTable, ...] = (
     PublishedTable(
-        "initiative_flows_yearly",
+        "national_cohort_reference",
         _cols(
-            ("year", "INTEGER", "key"),
-            ("initiative_code", "VARCHAR", "key"),
-            ("event", "VARCHAR", "key"),
-            ("trajectories", "INTEGER", "count"),
+            ("cohort_year", "INTEGER", "key"),
+            ("months_since_permit", "INTEGER", "key"),
+            ("measure", "VARCHAR", "key"),
+            ("percentage", "DOUBLE", "measure"),
+            ("population", "VARCHAR", "measure"),
+            ("definition", "VARCHAR", "measure"),
+            ("edition", "VARCHAR", "measure"),
+            ("publication", "VARCHAR", "measure"),
+            ("source_url", "VARCHAR", "measure"),
         ),
-        "make_date(year, 12, 1)",
-        derived_sql="""SELECT year(month)::INTEGER AS year, initiative_code, event,
-                              sum(trajectories)::INTEGER AS trajectories
-                       FROM initiative_flows GROUP BY ALL""",
-    ),
-    PublishedTable(
-        "outflow_yearly",
-        _cols(
-            ("year", "INTEGER", "key"),
-            ("reason_group", "VARCHAR", "key"),
-            ("benefits_ended", "INTEGER", "count"),
-        ),
-        "make_date(year, 12, 1)",
-        derived_sql="""SELECT year(month)::INTEGER AS year, reason_group,
-                              sum(benefits_ended)::INTEGER AS benefits_ended
-                       FROM outflow_monthly GROUP BY ALL""",
+        "DATE '1900-01-01'",
+        source="reference.cbs_cohort_reference",
     ),
 )
 
-PUBLISHED_TABLES = PUBLISHED_TABLES + DERIVED_TABLES
-MART_TABLES = tuple(t for t in PUBLISHED_TABLES if t.derived_sql is None)
+
+def _period_table(name: str, grain: str, monthly: str, keys: tuple[tuple[str, str, str], ...],
+                  counts: tuple[str, ...], where: str = "", about: str = "") -> PublishedTable:
+    """A flow summed over the quarters or years of a monthly table (grain 'quarter' | 'year').
+
+    The current quarter or year runs up to the last published month. Tied to the monthly cells
+    by suppression relations (suppression.py), so no monthly cell can be recovered from them."""
+    if grain == "quarter":
+        period_col = ("quarter", "DATE", "key")
+        period_expr = "date_trunc('quarter', month)::DATE AS quarter"
+        period_sql = "(quarter + INTERVAL 2 MONTH)::DATE"
+        label = "quarter (the date of its first month)"
+    else:
+        period_col = ("year", "INTEGER", "key")
+        period_expr = "year(month)::INTEGER AS year"
+        period_sql = "make_date(year, 12, 1)"
+        label = "calendar year"
+    select_keys = "".join(f", {k}" for k, _, _ in keys)
+    sums = ", ".join(f"sum({c})::INTEGER AS {c}" for c in counts)
+    return PublishedTable(
+        name,
+        _cols(period_col, *keys, *((c, "INTEGER", "count") for c in counts)),
+        period_sql,
+        derived_sql=f"SELECT {period_expr}{select_keys}, {sums} FROM {monthly} {where} GROUP BY ALL",
+        description=f"{about} per {label}, summed from {monthly}; the current {grain} runs up to the last "
+                    "published month. Suppressed like the monthly figures, and so that no monthly figure "
+                    "can be computed back from it.",
+    )
+
+
+_INITIATIVE_KEYS = (("initiative_code", "VARCHAR", "key"), ("event", "VARCHAR", "key"))
+_GENDER_INITIATIVE_KEYS = (("initiative_code", "VARCHAR", "key"), ("gender", "VARCHAR", "key"))
+
+# Quarter and year totals of every flow, so that period figures (the memo's "aangemeld in 2017",
+# outflow per quarter or year) are published as one cell each instead of as a sum of many small,
+# mostly suppressed monthly cells. Stocks (caseload) stay monthly.
+DERIVED_TABLES: tuple[PublishedTable, ...] = tuple(
+    _period_table(f"{base}_{'quarterly' if grain == 'quarter' else 'yearly'}", grain, monthly, keys, counts, where,
+                  about)
+    for base, monthly, keys, counts, where, about in (
+        ("initiative_flows", "initiative_flows", _INITIATIVE_KEYS, ("trajectories",), "",
+         "Statushouder trajectories per initiative and event (all genders)"),
+        ("outflow", "outflow_monthly", (("reason_group", "VARCHAR", "key"),), ("benefits_ended",), "",
+         "Statushouder bijstand benefits ended per reason group"),
+        ("caseload_flows", "caseload_monthly", (), ("new_on_benefit", "left_benefit"), "",
+         "Statushouders new on bijstand and leaving it"),
+        ("participation_flows", "participation_by_gender", (("gender", "VARCHAR", "key"),),
+         ("ended_work", "ended_study"), "", "Statushouder bijstand benefits ended for work or study per gender"),
+        ("initiative_registrations_by_gender", "initiative_flows", _GENDER_INITIATIVE_KEYS, ("trajectories",),
+         "WHERE event = 'registered'", "Statushouder trajectories registered per initiative and gender"),
+    )
+    for grain in ("quarter", "year")
+)
+
+PUBLISHED_TABLES = PUBLISHED_TABLES + REFERENCE_TABLES + DERIVED_TABLES
+MART_TABLES = tuple(t for t in PUBLISHED_TABLES if t.derived_sql is None)  # read from the warehouse
 
 TABLES_BY_NAME = {t.name: t for t in PUBLISHED_TABLES}
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from orchestration.db import transaction
+from orchestration.db import ensure_landing_schema, transaction
 from orchestration.quality.outcomes import CheckOutcome, check_record_key
-from orchestration.quality.tables import ensure_quality_tables
 from orchestration.quality.waivers import active_waivers
 
 BENEFITS_SOURCE = "uitkeringen"
@@ -40,7 +39,7 @@ def record_check_results(con, outcomes: list[CheckOutcome], origin: str = "mart_
     recomputed over all months in every run, such as the mart invariants after a dbt build: a
     failure that is gone must stop blocking). `passed` is stored as it was before waivers
     (waivers apply when read)."""
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     now = dt.datetime.now()
     rows = [
         (
@@ -85,7 +84,7 @@ def apply_waivers(con, outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
 def benefits_delivery_outcomes(con, months: list[str]) -> list[CheckOutcome]:
     """Per month: is there a usable benefits delivery? The latest file seen for the month (a
     superseded one aside) must have loaded; missing or failed is an `error`."""
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     if not months:
         return []
     rows = con.execute(
@@ -125,7 +124,7 @@ def benefits_delivery_outcomes(con, months: list[str]) -> list[CheckOutcome]:
 def known_months(con) -> list[str]:
     """Every month from the first to the last delivery month seen (any source), gaps included:
     a month inside the range without any delivery still lacks its benefits delivery."""
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     # fetchall, not fetchone: leave no unfinished result on the caller's connection (DuckDB 2.0)
     ((first, last),) = con.execute("SELECT min(delivery_month), max(delivery_month) FROM landing.deliveries").fetchall()
     if first is None:
@@ -141,7 +140,7 @@ def known_months(con) -> list[str]:
 
 def blocking_months(con) -> list[str]:
     """The months (YYYY-MM, ascending) with at least one unwaived `error`."""
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     blocked = {
         o.month for o in apply_waivers(con, benefits_delivery_outcomes(con, known_months(con))) if not o.passed
     }

@@ -1,50 +1,67 @@
-"""GX Data Docs (static HTML) for one delivery month, from the validation results stored by
-gx_runner / file_rules in landing.gx_validation_results: a file-based GX context under
-`out_dir/gx`, the suites as they ran, the results in its validations store, then GX's own site
-builder. `out_dir/index.html` is a static overview of the month (works offline) linking to GX's
-pages; GX's own index is `out_dir/gx/uncommitted/data_docs/local_site/index.html`.
+"""GX Data Docs (static HTML) for one delivery month, from the results recorded in
+landing.expectation_results: the row rules as ingestion recorded them from the compiled SQL and
+the file rules as GX found them, both in GX's result shape. A file-based GX context under
+`out_dir/gx` gets the suites as they ran and one validation result per delivery and suite; GX's
+own site builder renders them. `out_dir/index.html` is a static overview of the month (works
+offline) linking to GX's pages; GX's own index is `out_dir/gx/uncommitted/data_docs/local_site/index.html`.
 
-The caller reads the stored results from DuckDB; the site is written by the GX worker process
-(gx_worker.py), where GX is already imported."""
+The site is rebuilt only when the month's results changed since it was built (their hash is kept
+in `out_dir/statmon-data-docs.json`): a run with nothing new does not import GX for it."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
 import shutil
 from pathlib import Path
 
-from orchestration.quality.tables import ensure_quality_tables
+STAMP = "statmon-data-docs.json"
+GX_INDEX = Path("gx") / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def month_results(con, month: str) -> list[tuple]:
+    """The month's recorded results: (source, suite_name, expectation_index, expectation_type,
+    kwargs, rule, severity, success, result, validated_at), by suite, source and position."""
+    return con.execute(
+        """SELECT source, suite_name, expectation_index, expectation_type, kwargs, rule, severity, success, result,
+                  validated_at
+           FROM landing.expectation_results WHERE delivery_month = ?::DATE
+           ORDER BY suite_name, source, expectation_index""",
+        [f"{month}-01"],
+    ).fetchall()
 
 
 def build_data_docs(con, month: str, out_dir: Path) -> Path:
-    """Build the Data Docs site of `month` (YYYY-MM) under out_dir; return its index.html.
-    The site holds exactly that month: an earlier site in out_dir/gx is replaced."""
-    from orchestration.quality import gx_worker
-
-    ensure_quality_tables(con)
-    rows = con.execute(
-        """SELECT source, suite_name, result_json, validated_at FROM landing.gx_validation_results
-           WHERE delivery_month = ?::DATE ORDER BY suite_name, source""",
-        [f"{month}-01"],
-    ).fetchall()
-    return gx_worker.call(write_data_docs, rows, month, Path(out_dir).resolve(),
-                          what=f"building the Data Docs of {month} in {out_dir}")
+    """Build the Data Docs site of `month` (YYYY-MM) under out_dir, unless the one there was
+    built from the same results; return GX's index.html. The site holds exactly that month: an
+    earlier site in out_dir/gx is replaced."""
+    out_dir = Path(out_dir).resolve()
+    rows = month_results(con, month)
+    fingerprint = hashlib.sha256(json.dumps([row[:-1] for row in rows], default=str).encode()).hexdigest()
+    stamp, index = out_dir / STAMP, out_dir / GX_INDEX
+    if stamp.exists() and index.exists() and (out_dir / "index.html").exists():
+        if json.loads(stamp.read_text()) == {"month": month, "results": fingerprint}:
+            return index
+    stamp.unlink(missing_ok=True)
+    index = write_data_docs(rows, month, out_dir)
+    stamp.write_text(json.dumps({"month": month, "results": fingerprint}))
+    return index
 
 
 def write_data_docs(rows: list[tuple], month: str, out_dir: Path) -> Path:
-    """The GX part of `build_data_docs`, in this process (the GX worker): `rows` are
-    (source, suite_name, result_json, validated_at) of landing.gx_validation_results."""
+    """The site of `rows` (as `month_results` gives them), written with GX."""
     import great_expectations as gx
-    from great_expectations.core import ExpectationSuite
-    from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
+    from great_expectations.core import (ExpectationSuite, ExpectationSuiteValidationResult,
+                                         ExpectationValidationResult)
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     out_dir = Path(out_dir)
     project_dir = out_dir / "gx"
@@ -54,41 +71,47 @@ def write_data_docs(rows: list[tuple], month: str, out_dir: Path) -> Path:
     context = gx.get_context(mode="file", project_root_dir=str(out_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
 
+    validations: dict[tuple[str, str], list] = {}
     suites: dict[str, dict[str, dict]] = {}
-    results = []
-    pages = []
-    for source, suite_name, result_json, validated_at in rows:
-        result = expectationSuiteValidationResultSchema.load(json.loads(result_json))
-        expectations = suites.setdefault(suite_name, {})
-        for item in result.results:
-            configuration = item.expectation_config.to_json_dict()
-            configuration.pop("id", None)
-            expectations.setdefault(json.dumps(configuration, sort_keys=True, default=str), configuration)
-        results.append((source, suite_name, result, validated_at))
+    validated_at: dict[tuple[str, str], dt.datetime] = {}
+    for source, suite_name, _index, exp_type, kwargs, rule, severity, success, result, at in rows:
+        configuration = {"type": exp_type, "kwargs": json.loads(kwargs or "{}"), "meta": {"rule": rule, "severity": severity}}
+        suites.setdefault(suite_name, {}).setdefault(json.dumps(configuration, sort_keys=True, default=str), configuration)
+        validations.setdefault((source, suite_name), []).append(ExpectationValidationResult(
+            success=bool(success), expectation_config=ExpectationConfiguration(**configuration),
+            result=json.loads(result or "{}")))
+        validated_at[source, suite_name] = at
 
     for suite_name, expectations in suites.items():
         context.suites.add_or_update(ExpectationSuite(name=suite_name, expectations=list(expectations.values())))
-    for source, suite_name, result, validated_at in results:
-        run_time = validated_at if isinstance(validated_at, dt.datetime) else dt.datetime.now()
-        run_id = RunIdentifier(run_name=f"{source}-{month}", run_time=run_time.replace(tzinfo=dt.timezone.utc))
-        result.meta["run_id"] = run_id
+    pages = []
+    for (source, suite_name), results in validations.items():
+        at = validated_at[source, suite_name]
+        run_id = RunIdentifier(run_name=f"{source}-{month}",
+                               run_time=(at if isinstance(at, dt.datetime) else dt.datetime.now()).replace(tzinfo=dt.timezone.utc))
+        passed = sum(r.success for r in results)
+        validation = ExpectationSuiteValidationResult(
+            success=passed == len(results), results=results, suite_name=suite_name,
+            statistics={"evaluated_expectations": len(results), "successful_expectations": passed,
+                        "unsuccessful_expectations": len(results) - passed,
+                        "success_percent": 100.0 * passed / len(results) if results else None},
+            meta={"run_id": run_id, "source": source, "delivery_month": month})
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
             run_id=run_id,
             batch_identifier=f"{source}-{month}",
         )
-        context.validation_results_store.set(key, result)
-        pages.append((source, suite_name, result, key))
+        context.validation_results_store.set(key, validation)
+        pages.append((source, suite_name, validation, key))
     context.build_data_docs()
-    index = project_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = out_dir / GX_INDEX
     if not index.exists():
         raise RuntimeError(f"GX did not write the Data Docs index {index}")
-    site = index.parent
     links = []
-    for source, suite_name, result, key in pages:
+    for source, suite_name, validation, key in pages:
         urls = context.get_docs_sites_urls(resource_identifier=key, only_if_exists=True)
         page = next((u["site_url"] for u in urls if u.get("site_url")), None)
-        links.append((source, suite_name, result, Path(page.removeprefix("file://")) if page else None))
+        links.append((source, suite_name, validation, Path(page.removeprefix("file://")) if page else None))
     write_overview(out_dir / "index.html", month, links, index)
     return index
 

@@ -1,6 +1,6 @@
 """File-level rules on the landed data, one outcome per rule, source and delivery month.
 
-Run with GX in the GX worker process (suites in expectations/file_rules/<kind>.json, on the landed rows):
+Run by GX (suites expectations/file_rules/<kind>.json) on the landed rows of each delivery:
 - row_count_vs_previous_month: expect_table_row_count_to_be_between with bounds
   ceil(previous/2) .. 2*previous from the previous delivered month of the same source
   (`error` for uitkeringen, `warn` for the others; no previous month = no bounds);
@@ -9,38 +9,54 @@ Run with GX in the GX worker process (suites in expectations/file_rules/<kind>.j
   is not a key of the delivery);
 - trajectory_key_not_unique: expect_compound_columns_to_be_unique(partner, person_id, initiatief,
   aanmelddatum) per delivery.
-Computed in DuckDB SQL, because no standard expectation fits:
+A delivery is validated once per version: its results in landing.expectation_results carry the
+hash of what the validation read (the suite with its bounds, the file version, the row count), and
+while that is unchanged a run reuses them without importing GX.
+Computed in DuckDB SQL, because no standard expectation fits, on every run (one query each):
 - partner_client_unknown: every person in a partner delivery is known in some benefits delivery
   (a join against all of landing.uitkeringen; GX would need the whole set as a value_set), `warn`;
 - benefits_delivery_unusable: the month's benefits delivery is missing or failed to load
   (landing.deliveries, not a table of rows), `error`.
 
-Every outcome is stored in landing.check_results (blocking reads it); the GX ones also in
-landing.expectation_results (suite `file_rules.<kind>`), where dq_issues picks up failures."""
+Every outcome is stored in landing.check_results (the publication gate reads it; the `delivery`
+asset checks report it); the GX ones also in landing.expectation_results (suite
+`file_rules.<kind>`), where dq_issues picks up failures."""
 from __future__ import annotations
 
+import json
 import math
 
-from orchestration.config import EXPECTATIONS_DIR
+from orchestration.db import ensure_landing_schema, table_exists, transaction
+from orchestration.quality import suites
 from orchestration.quality.blocking import apply_waivers, benefits_delivery_outcomes, record_check_results
-from orchestration.quality.outcomes import CheckOutcome, check_record_key, expectation_record_key
-from orchestration.quality.tables import ensure_quality_tables, table_exists
+from orchestration.quality.expectation_results import recorded_outcomes, store_results
+from orchestration.quality.outcomes import CheckOutcome, ExpectationOutcome, check_record_key, expectation_record_key
 
-FILE_RULES_DIR = EXPECTATIONS_DIR / "file_rules"
 PARTNER_RULE = "partner_client_unknown"
 
 
-def row_count_bounds(con, kind: str, source: str, month: str) -> dict:
-    """Bounds for the row count of (source, month) from the previous delivered month."""
-    previous = con.execute(
-        f"""SELECT strftime(delivery_month, '%Y-%m'), count(*) FROM landing.{kind}
-            WHERE source = ? AND delivery_month < ?::DATE
-            GROUP BY delivery_month ORDER BY delivery_month DESC LIMIT 1""",
-        [source, f"{month}-01"],
+def landed_batches(con, kind: str, months: list[str]) -> list[tuple]:
+    """Per landed (source, month) of `months`: (source, month, file_hash, rows, previous month,
+    previous rows), the previous being the source's previous delivered month."""
+    if not months or not table_exists(con, "landing", kind):
+        return []
+    return con.execute(
+        f"""WITH landed AS (
+                SELECT source, delivery_month, min(file_hash) AS file_hash, count(*) AS rows
+                FROM landing.{kind} GROUP BY source, delivery_month),
+            with_previous AS (
+                SELECT source, strftime(delivery_month, '%Y-%m') AS month, file_hash, rows,
+                       lag(strftime(delivery_month, '%Y-%m')) OVER w AS previous_month, lag(rows) OVER w AS previous_rows
+                FROM landed WINDOW w AS (PARTITION BY source ORDER BY delivery_month))
+            SELECT * FROM with_previous WHERE month IN (SELECT unnest(?::VARCHAR[])) ORDER BY month, source""",
+        [list(months)],
     ).fetchall()
-    if not previous:
+
+
+def row_count_bounds(previous_month: str | None, previous_rows: int | None) -> dict:
+    """Bounds for the row count of a delivery from the previous delivered month of its source."""
+    if previous_month is None:
         return {"row_count_min": 0, "row_count_max": None, "previous_month": None, "previous_rows": None}
-    ((previous_month, previous_rows),) = previous
     return {
         "row_count_min": math.ceil(previous_rows / 2),
         "row_count_max": 2 * previous_rows,
@@ -49,8 +65,7 @@ def row_count_bounds(con, kind: str, source: str, month: str) -> dict:
     }
 
 
-def _gx_outcome(expectation_outcome, bounds: dict, rows: int) -> CheckOutcome:
-    o = expectation_outcome
+def _gx_outcome(o: ExpectationOutcome, bounds: dict, rows: int) -> CheckOutcome:
     metadata = {
         "record_key": check_record_key(o.source, o.month),
         "issue_key": expectation_record_key(o.source, o.suite_name, o.expectation_type, o.column),
@@ -76,38 +91,68 @@ def _gx_outcome(expectation_outcome, bounds: dict, rows: int) -> CheckOutcome:
     )
 
 
-def gx_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
-    """The GX file-rule suite of `kind` on each landed (source, month)."""
-    from orchestration.quality import gx_runner
-
-    suite_path = FILE_RULES_DIR / f"{kind}.json"
-    if not suite_path.exists() or not table_exists(con, "landing", kind):
-        return []
-    suite_dict = gx_runner.load_suite_dict(suite_path)
-    batches = gx_runner.batches_of(con, f"landing.{kind}", months)
-    gx_runner.forget_results(con, suite_dict["name"], months, batches)
-    if not batches:
-        return []
-    columns = ", ".join(f'"{c}"' for c in gx_runner.batch_columns(con, f"landing.{kind}", suite_dict))
-    bounds = {(source, month): row_count_bounds(con, kind, source, month) for source, month in batches}
-    jobs = (
-        (
-            suite_dict,
-            gx_runner.arrow_of(
-                con, f"SELECT {columns} FROM landing.{kind} WHERE source = ? AND delivery_month = ?::DATE", [source, f"{month}-01"]
-            ),
-            f"landing_{kind}",
-            {"row_count_min": bounds[source, month]["row_count_min"], "row_count_max": bounds[source, month]["row_count_max"]},
-            source,
-            month,
-        )
-        for source, month in batches
+def _forget_removed(con, suite_name: str, months: list[str], batches: list[tuple]) -> None:
+    """Drop results of `suite_name` in `months` for deliveries whose rows are gone: results
+    describe only data that is there."""
+    keep = [f"{b[0]} {b[1]}" for b in batches]
+    con.execute(
+        """DELETE FROM landing.expectation_results WHERE suite_name = ?
+           AND strftime(delivery_month, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))
+           AND source || ' ' || strftime(delivery_month, '%Y-%m') NOT IN (SELECT unnest(?::VARCHAR[]))""",
+        [suite_name, list(months), keep],
     )
-    outcomes: list[CheckOutcome] = []
-    for validation in gx_runner.validate_batches(jobs):  # in the GX worker process
-        gx_runner.store_results(con, validation)
-        outcomes.extend(_gx_outcome(o, bounds[validation.source, validation.month], validation.rows) for o in validation.outcomes)
-    return outcomes
+
+
+def _batch_columns(con, kind: str, suite: dict) -> list[str]:
+    """The columns of landing.<kind> the suite reads (all of them for a table-level expectation
+    other than the row count)."""
+    present = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'landing' AND table_name = ? "
+        "ORDER BY ordinal_position", [kind]).fetchall()]
+    if any(e["type"].startswith("expect_table_") and "row_count" not in e["type"] for e in suite["expectations"]):
+        return present
+    wanted = {"row_number"}
+    for e in suite["expectations"]:
+        kwargs = e["kwargs"]
+        wanted |= {kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"), *(kwargs.get("column_list") or [])}
+    return [c for c in present if c in wanted]
+
+
+def gx_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
+    """The GX file-rule suite of `kind` on each landed (source, month) of `months`: validated by
+    GX where what it reads changed since its results were recorded, else the recorded results."""
+    path = suites.file_rules_path(kind)
+    if not path.exists() or not months:
+        return []
+    suite = suites.load_suite(path)
+    batches = landed_batches(con, kind, months)
+    _forget_removed(con, suite["name"], months, batches)
+    recorded = {(source, month): hashes for source, month, hashes in con.execute(
+        """SELECT source, strftime(delivery_month, '%Y-%m'), list(DISTINCT inputs_hash) FROM landing.expectation_results
+           WHERE suite_name = ? AND strftime(delivery_month, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))
+           GROUP BY ALL""", [suite["name"], list(months)]).fetchall()}
+    plans, stale = {}, []
+    for source, month, file_hash, rows, previous_month, previous_rows in batches:
+        bounds = row_count_bounds(previous_month, previous_rows)
+        resolved = suites.resolve(suite, suites.suite_parameters(
+            suite, month, row_count_min=bounds["row_count_min"], row_count_max=bounds["row_count_max"]))
+        key = suites.inputs_hash(resolved, file_hash, rows)
+        plans[source, month] = (bounds, rows)
+        if recorded.get((source, month)) != [key]:
+            stale.append((source, month, file_hash, key, resolved))
+    if stale:
+        from orchestration.quality import gx  # imports GX (~5 s) on first use
+
+        columns = ", ".join(f'"{c}"' for c in _batch_columns(con, kind, suite))
+        results = []
+        for source, month, file_hash, key, resolved in stale:
+            frame = con.execute(f"SELECT {columns} FROM landing.{kind} WHERE source = ? AND delivery_month = ?::DATE",
+                                [source, f"{month}-01"]).df()
+            results += gx.results_of(gx.validate(resolved, frame), resolved, source, month, file_hash, key)
+        with transaction(con):
+            store_results(con, results)
+    outcomes = recorded_outcomes(con, suite["name"], months)
+    return [_gx_outcome(o, *plans[o.source, o.month]) for o in outcomes if (o.source, o.month) in plans]
 
 
 def partner_client_outcomes(con, months: list[str]) -> list[CheckOutcome]:
@@ -162,7 +207,7 @@ def partner_client_outcomes(con, months: list[str]) -> list[CheckOutcome]:
 def run_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
     """All file-level rules of `kind` for `months` (YYYY-MM); stored in landing.check_results
     (before waivers) and returned with waivers applied."""
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     outcomes: list[CheckOutcome] = []
     if kind == "uitkeringen":
         outcomes += benefits_delivery_outcomes(con, months)
@@ -191,3 +236,19 @@ def forget_file_rule_results(con, kind: str, months: list[str], outcomes: list[C
             AND rule || '|' || source || '|' || strftime(delivery_month, '%Y-%m') NOT IN (SELECT unnest(?::VARCHAR[]))""",
         [list(months), produced],
     )
+
+
+def recorded_file_rule_outcomes(con, kind: str, months: list[str]) -> list[CheckOutcome]:
+    """The file-rule outcomes of `kind` in `months` as the last `run_file_rules` recorded them,
+    waivers applied now (what the `delivery` asset check reports)."""
+    if not months or not table_exists(con, "landing", "check_results"):
+        return []
+    rows = con.execute(
+        f"""SELECT rule, severity, passed, strftime(delivery_month, '%Y-%m'), source, description, metadata
+            FROM landing.check_results WHERE origin = 'file_rule' AND {sources_of_kind_sql(kind)}
+              AND strftime(delivery_month, '%Y-%m') IN (SELECT unnest(?::VARCHAR[]))
+            ORDER BY delivery_month, source, rule""",
+        [list(months)],
+    ).fetchall()
+    return apply_waivers(con, [CheckOutcome(rule, severity, passed, month, source, description, json.loads(metadata or "{}"))
+                               for rule, severity, passed, month, source, description, metadata in rows])

@@ -18,14 +18,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import logging
 import os
 from pathlib import Path
 
 from orchestration.config import PROJECT_DIR
-from orchestration.db import transaction
-from orchestration.quality.tables import ensure_quality_tables, table_exists
+from orchestration.db import ensure_landing_schema, table_exists, transaction
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +95,7 @@ def load_waivers(con, path: Path) -> int:
     """Validate the waivers file and replace landing.dq_waivers with it; return the number of
     waivers loaded. A missing file means no waivers (logged). A bad file raises WaiverFileError
     and leaves the table as it was."""
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     path = Path(path)
     if not path.exists():
         log.warning("waivers file %s does not exist: no waivers apply", path)
@@ -130,16 +128,10 @@ CONTRACT_RULES = (
 def known_rules(con) -> set[str]:
     """Every rule id a waiver may name: the mart contract's, every meta.rule of the suites in
     expectations/ (row and file rules), the SQL file rules, and any rule already reported."""
-    from orchestration.config import EXPECTATIONS_DIR
     from orchestration.quality.blocking import BENEFITS_DELIVERY_RULE
+    from orchestration.quality.suites import suite_rule_ids
 
-    rules = set(CONTRACT_RULES) | {BENEFITS_DELIVERY_RULE, "malformed_row"}
-    for path in list(EXPECTATIONS_DIR.glob("*.json")) + list((EXPECTATIONS_DIR / "file_rules").glob("*.json")):
-        try:
-            suite = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue
-        rules |= {(e.get("meta") or {}).get("rule") for e in suite.get("expectations", [])} - {None}
+    rules = set(CONTRACT_RULES) | {BENEFITS_DELIVERY_RULE, "malformed_row"} | suite_rule_ids()
     for table, column in (("landing.check_results", "rule"), ("landing.expectation_results", "rule"),
                           ("landing.quarantine", "rule"), ("landing.row_issues", "rule"), ("marts.dq_issues", "rule_id")):
         schema, name = table.split(".")
@@ -153,7 +145,7 @@ ACTIVE_WAIVERS_SQL = "SELECT rule_id, record_key, reason, waived_by, valid_until
 
 
 def active_waivers(con) -> dict[tuple[str, str], dict]:
-    ensure_quality_tables(con)
+    ensure_landing_schema(con)
     return {
         (rule_id, record_key): {"reason": reason, "waived_by": who, "valid_until": str(until)}
         for rule_id, record_key, reason, who, until in con.execute(ACTIVE_WAIVERS_SQL).fetchall()

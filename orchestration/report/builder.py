@@ -21,9 +21,10 @@ import duckdb
 import pandas as pd
 
 from ..config import SEEDS_DIR
-from . import charts
+from . import charts, grain
+from .grain import Flow
 from .format import (SUPPRESSED_MARK, SUPPRESSED_TITLE, ZERO, Figure, figure_text, long_date, month_name, number,
-                     percent_text, ratio, total)
+                     percent_text, ratio, signed, total)
 
 TEMPLATE = Path(__file__).with_name("template.html.j2")
 CASELOAD_NORM = 80  # clients per caseworker the municipality aims for (memo: "teruggebracht naar 80")
@@ -38,6 +39,7 @@ class Table:
     columns: list[str]
     rows: list[list]  # first cell is the row header; Figures or text
     numeric_from: int = 1  # columns from here are right-aligned numbers
+    compact: bool = False  # many columns: printed smaller, so that the table fits the width of A4
 
 
 @dataclass
@@ -92,10 +94,17 @@ class Published:
         finally:
             con.close()
         for df in self.t.values():
-            for col in ("month", "as_of_month"):
+            for col in ("month", "as_of_month", "quarter"):
                 if col in df.columns:
                     df[col] = pd.to_datetime(df[col]).dt.date
         self.log = self.t["publication_log"].sort_values("published_at")
+        self.choices: list[grain.GrainChoice] = []  # the grain chosen per flow figure (method section)
+        self.appendix: list[Table] = []  # the monthly tables of the flows
+
+    def choose(self, figure: str, flows: list[Flow], first: date, last: date) -> grain.GrainChoice:
+        choice = grain.choose(self, figure, flows, first, last)
+        self.choices.append(choice)
+        return choice
 
     @staticmethod
     def fig(row, column: str) -> Figure:
@@ -192,7 +201,7 @@ def _summary(p: Published, month: date, period_start: date) -> Section:
                                                   bool(r.clients_per_caseworker_suppressed))]]))
     trend = c[(c.month >= period_start) & (c.month <= month)].sort_values("month")
     labels = [month_name(m) for m in trend.month]
-    columns = ["statushouders_on_benefit", "single_households", "family_households", "new_on_benefit", "left_benefit"]
+    columns = ["statushouders_on_benefit", "single_households", "family_households"]
     figs = {col: [p.fig(r, col) for _, r in trend.iterrows()] for col in columns}
     s.blocks.append(Chart(charts.line_chart(
         "grafiek-bijstand", f"Statushouders in de bijstand per maand, {month_name(period_start)} t/m {month_name(month)}",
@@ -200,10 +209,42 @@ def _summary(p: Published, month: date, period_start: date) -> Section:
         "in gezinsverband. De cijfers staan in de tabel hiernaast.", labels,
         [("Totaal", figs["statushouders_on_benefit"]), ("Alleenstaand", figs["single_households"]),
          ("Gezin", figs["family_households"])], "Statushouders in de bijstand"),
-        Table("Statushouders in de bijstand per maand", ["Maand", "Totaal", "Alleenstaand", "Gezin", "Nieuw",
-                                                          "Uitgestroomd"],
+        Table("Statushouders in de bijstand per maand (stand)", ["Maand", "Totaal", "Alleenstaand", "Gezin"],
               [[label] + [figs[col][i] for col in columns] for i, label in enumerate(labels)])))
+    choice = p.choose("Nieuw in de bijstand en uitgestroomd", [
+        Flow("Nieuw in de bijstand", "caseload_monthly", "caseload_flows", "new_on_benefit"),
+        Flow("Uit de bijstand", "caseload_monthly", "caseload_flows", "left_benefit")], period_start, month)
+    s.blocks.append(_flow_chart("grafiek-instroom", choice, "Statushouders"))
+    p.appendix.append(Table("Nieuw in de bijstand en uitgestroomd per maand",
+                            ["Maand", "Nieuw in de bijstand", "Uit de bijstand"],
+                            _monthly_rows(p, [("caseload_monthly", "new_on_benefit", None),
+                                              ("caseload_monthly", "left_benefit", None)], period_start, month)))
     return s
+
+
+def _flow_chart(chart_id: str, choice: grain.GrainChoice, y_label: str) -> Chart:
+    """Bars of a flow figure at its chosen grain, with its table."""
+    per = {"maand": "per maand", "kwartaal": "per kwartaal", "jaar": "per jaar"}[choice.grain]
+    names = list(choice.values)
+    labels = [period.label for period in choice.periods]
+    return Chart(charts.bar_chart(
+        chart_id, f"{choice.figure} {per}",
+        f"Staafdiagram met {per} {', '.join(n.lower() for n in names)}. De cijfers staan in de tabel hiernaast.",
+        labels, [(n, choice.values[n]) for n in names], y_label),
+        Table(f"{choice.figure} {per}", [choice.grain.capitalize()] + names,
+              [[label] + [choice.values[n][i] for n in names] for i, label in enumerate(labels)]))
+
+
+def _monthly_rows(p: "Published", columns, period_start: date, month: date) -> list[list]:
+    """Appendix rows: one per published month, a Figure per (table, column, mask)."""
+    months = [m for m in sorted(p.t["caseload_monthly"].month) if period_start <= m <= month]
+    rows = []
+    for m in months:
+        row = [month_name(m)]
+        for table, column, mask in columns:
+            row.append(p.sum(table, column, lambda d, m=m, mask=mask: (d.month == m) & (mask(d) if mask else True)))
+        rows.append(row)
+    return rows
 
 
 def _initiatives(p: Published, month: date, period_start: date) -> Section:
@@ -258,7 +299,29 @@ def _initiatives(p: Published, month: date, period_start: date) -> Section:
                           (f"Initiatieven {period_start.year} en/of {month.year} (aanvullend)", aanvullend),
                           (f"Resultaten {period_start.year} en/of {month.year}", resultaten)):
         s.blocks.append(Table(caption, ["Initiatief", "Aantal", "Bron"], rows))
+    names = {k: v["naam"] for k, v in _codes("initiatieven").items()}
+    fl = p.t["initiative_flows"]
+    in_period = fl[(fl.month >= period_start) & (fl.month <= month)]
+    registered = [c for c in names if ((in_period.initiative_code == c) & (in_period.event == "registered")).any()]
+    outcomes = [c for c in _codes("uitkomst") if (in_period.event == f"outcome:{c}").any() and c != "LOPEND"]
+    for figure, rows_of, label in (
+            ("Aanmeldingen per initiatief", [(names[c], lambda d, c=c: (d.initiative_code == c)
+                                              & (d.event == "registered")) for c in registered], "Initiatief"),
+            ("Bereikte uitkomsten (alle initiatieven)", [(OUTCOME_SHORT.get(o, o), lambda d, o=o: d.event == f"outcome:{o}")
+                                                         for o in outcomes], "Uitkomst")):
+        if not rows_of:
+            continue
+        choice = p.choose(figure, [Flow(n, "initiative_flows", "initiative_flows", "trajectories", m)
+                                   for n, m in rows_of], period_start, month)
+        s.blocks.append(_transposed(choice, label))
     return s
+
+
+def _transposed(choice: grain.GrainChoice, label: str) -> Table:
+    """A flow figure with many series as a table: a row per series, a column per period."""
+    per = {"maand": "per maand", "kwartaal": "per kwartaal", "jaar": "per jaar"}[choice.grain]
+    return Table(f"{choice.figure} {per} (trajecten)", [label] + [period.label for period in choice.periods],
+                 [[name] + values for name, values in choice.values.items()])
 
 
 def _outcome_matrix(p: Published, month: date) -> Table:
@@ -278,30 +341,194 @@ def _outcome_matrix(p: Published, month: date) -> Table:
                  ["Initiatief", "Totaal"] + [OUTCOME_SHORT.get(o, o) for o in outcomes], rows)
 
 
+# --- the rendement: effect of each initiative against a matched comparison group -----------------
+
+EFFECT_HORIZONS = (12, 24)  # reported; 6 months is published, but mostly the lock-in (see the text)
+EFFECT_MIN_MATCHED = 20  # the effect contract's rule for an estimate (estimate_status in the published tables)
+CURVE_MIN_POINTS = 3  # a chart needs this many published months since start (a line, not a dot or two)
+OUTCOME_WORDS = {"werk": "werk", "studie": "een studie"}
+
+
+def _effect_text(row) -> str | Figure:
+    """'+3,2 (−8,1 tot +14,5)': the effect in percentage points with its 95% interval."""
+    if bool(row.effect_pp_suppressed):
+        return Figure(None, True)
+    return f"{signed(row.effect_pp)} ({signed(row.effect_ci_low_pp)} tot {signed(row.effect_ci_high_pp)})"
+
+
+def _effect_reading(row) -> str:
+    """What the interval allows a reader to say."""
+    if bool(row.effect_ci_low_pp_suppressed):
+        return ""
+    if row.effect_ci_low_pp > 0:
+        return "aantoonbaar meer uitstroom"
+    if row.effect_ci_high_pp < 0:
+        return "aantoonbaar minder uitstroom"
+    return "geen aantoonbaar verschil"
+
+
+def _effect_table(p: Published, outcome: str, codes: list[str], names: dict[str, str]) -> Table:
+    effect = p.t["initiative_effect"]
+    none = (Figure(None), "%")
+    rows = []
+    for code in codes:
+        mine = effect[(effect.initiative_code == code) & (effect.outcome == outcome)]
+        reached = [h for h in EFFECT_HORIZONS if (mine.horizon_months == h).any()]
+        if not reached:  # one row for both horizons
+            rows.append([f"{names[code]}, na " + " en ".join(str(h) for h in EFFECT_HORIZONS) + "\u00a0mnd",
+                         Figure(None), none, none, none, "nog niet te meten", ""])
+            continue
+        for h in EFFECT_HORIZONS:
+            label = [f"{names[code]}, na {h}\u00a0mnd"]
+            if h not in reached:
+                rows.append(label + [Figure(None), none, none, none, "nog niet te meten", ""])
+                continue
+            r = mine[mine.horizon_months == h].iloc[0]
+            matched = p.fig(r, "matched_participants")
+            if r.estimate_status != "estimated":
+                rows.append(label + [matched, none, none, none, "te weinig deelnemers", ""])
+                continue
+            rows.append(label + [matched, (p.fig(r, "participant_share"), "%"), (p.fig(r, "comparison_share"), "%"),
+                                 (p.fig(r, "naive_share"), "%"), _effect_text(r), _effect_reading(r)])
+    what = OUTCOME_WORDS[outcome]
+    return Table(f"Uitstroom naar {what} binnen 12 en 24 maanden na de start: deelnemers, vergelijkingsgroep en "
+                 "effect", ["Initiatief, termijn", "Deelnemers vergeleken", "Deelnemers uit de bijstand",
+                            "Vergelijkbare statushouders", "Alle statushouders (naïef)",
+                            "Effect in procentpunten (95%-interval)", "Conclusie"],
+                 rows, compact=True)
+
+
+def _effect_chart(p: Published, code: str, name: str, outcomes: list[str]) -> Chart | None:
+    """Participants against comparison over the months since start (the published curve), or
+    None when fewer than CURVE_MIN_POINTS of its months have a published participant share."""
+    curve = p.t["initiative_effect_curve"]
+    mine = curve[curve.initiative_code == code].sort_values("months_since_start")
+    ks = sorted(mine.months_since_start.unique())
+    shares = {(o, c): [] for o in outcomes for c in ("participant_share", "comparison_share")}
+    matched = []
+    for k in ks:
+        at_k = mine[mine.months_since_start == k]
+        for o in outcomes:
+            row = at_k[at_k.outcome == o]
+            for c in ("participant_share", "comparison_share"):
+                shares[(o, c)].append(p.fig(row.iloc[0], c) if len(row) else Figure(None))
+        matched.append(p.fig(at_k.iloc[0], "matched_participants"))
+    if sum(f.exact for f in shares[(outcomes[0], "participant_share")]) < CURVE_MIN_POINTS:
+        return None
+    if len(outcomes) == 1:
+        names = {"participant_share": "Deelnemers", "comparison_share": "Vergelijkingsgroep"}
+        series = [(names[c], shares[(outcomes[0], c)]) for c in names]
+    else:  # short names: four of them fit the legend
+        series = [(f"{'Deelnemers' if c == 'participant_share' else 'Vergelijking'} {o}", shares[(o, c)])
+                  for o in outcomes for c in ("participant_share", "comparison_share")]
+    labels = [f"{k} mnd" for k in ks]
+    what = " en ".join(f"voor {OUTCOME_WORDS[o]}" for o in outcomes)
+    chart_id = f"grafiek-rendement-{code.lower().replace('_', '-')}"
+    svg = charts.line_chart(
+        chart_id, f"{name}: uit de bijstand {what}, deelnemers en vergelijkingsgroep",
+        f"Lijndiagram met, per kwartaal na de start, het percentage van de deelnemers aan {name} dat de bijstand "
+        f"heeft verlaten {what}, en hetzelfde voor hun vergelijkingsgroep. Waar minder dan {EFFECT_MIN_MATCHED} "
+        "deelnemers te volgen zijn of een cijfer is afgeschermd, is de lijn onderbroken. De cijfers staan in de "
+        "tabel hiernaast.", labels, series, "Uit de bijstand (cumulatief)", as_percent=True)
+    columns = ["Na de start", "Vergeleken deelnemers"] + [f"{n}" for n, _ in series]
+    return Chart(svg, Table(f"{name}: deel dat de bijstand verliet {what}, naar maanden na de start", columns,
+                            [[label, matched[i]] + [(figs[i], "%") for _, figs in series]
+                             for i, label in enumerate(labels)]))
+
+
+def _rendement(p: Published, month: date, period_start: date) -> Section:
+    s = Section("rendement", "Rendement van de initiatieven", [
+        "Wat heeft een initiatief opgeleverd? Hoeveel deelnemers werk vonden, zegt dat niet: partners kiezen vaak "
+        "de klanten met de beste kansen, en velen waren ook zonder het initiatief uit de bijstand gegaan. Daarom "
+        "vergelijken we elke deelnemer met statushouders die in dezelfde maand in dezelfde situatie zaten "
+        "(geslacht, huishouden, leeftijdsgroep en hoe lang zij al bijstand hadden) en toen niet aan het initiatief "
+        "begonnen. Het effect is het verschil tussen het deel van de deelnemers en het deel van die "
+        "vergelijkingsgroep dat binnen 12 of 24 maanden na de start de bijstand verliet voor werk (bij de "
+        "onderwijsroutes ook: voor een studie), in procentpunten."])
+    effect, curve = p.t.get("initiative_effect"), p.t.get("initiative_effect_curve")
+    if effect is None or curve is None or (effect.empty and curve.empty):
+        s.intro.append("Deze publicatie bevat geen rendementscijfers. Ze worden berekend met alle maanden tot en met "
+                       "de laatste, en alleen gepubliceerd als die maand zonder blokkerende fout gepubliceerd kon "
+                       "worden.")
+        return s
+    as_of = pd.Timestamp((effect if len(effect) else curve).as_of_month.iloc[0]).date()
+    s.intro.append(f"Berekend met de gegevens tot en met {month_name(as_of)}"
+                   + (f"; deze rapportage gaat over {month_name(month)}, maar de rendementscijfers van toen worden "
+                      "niet bewaard." if as_of != month else "."))
+    s.blocks.append(Subsection("Hoe lees je deze cijfers?", [
+        "Het 95%-interval geeft de onzekerheid: het werkelijke effect ligt met grote waarschijnlijkheid tussen die "
+        "twee getallen. Bij kleine groepen is het interval breed. Ligt nul erin, dan kunnen we niet zeggen of het "
+        "initiatief meer of minder uitstroom geeft ('geen aantoonbaar verschil').",
+        "Zolang mensen aan een initiatief deelnemen, zoeken zij minder naar werk (het lock-in-effect). In de eerste "
+        "maanden kan het effect daardoor negatief zijn, ook als het later positief wordt. Kijk daarom naar 12 en 24 "
+        "maanden en naar de grafieken.",
+        "We vergelijken alleen op wat geregistreerd is: geslacht, huishouden, leeftijdsgroep en duur van de "
+        "uitkering. Motivatie, taalniveau, gezondheid en het oordeel van de klantmanager staan niet in de gegevens; "
+        "kiezen partners hun deelnemers daarop, dan zit dat verschil nog in het effect. Wie in de "
+        "vergelijkingsgroep zit, kan later alsnog beginnen: het effect vergelijkt nu starten met (nog) niet starten.",
+        f"'Te weinig deelnemers': met minder dan {EFFECT_MIN_MATCHED} vergeleken deelnemers berekenen we geen effect. "
+        "'Nog niet te meten': nog geen deelnemer is lang genoeg geleden begonnen om 12 of 24 maanden te volgen. "
+        "Deelnemers zonder een vergelijkbare statushouder in hun startmaand tellen niet mee.",
+        "De kolom 'alle statushouders (naïef)' is het deel van alle statushouders in de bijstand in dezelfde maanden, "
+        "zonder rekening te houden met hun situatie: het verschil met de vergelijkingsgroep laat zien hoe veel een "
+        "gewone vergelijking zou vertekenen."]))
+    codes = _codes("initiatieven")
+    names = {code: row["naam"] for code, row in codes.items()}
+    present = set(effect.initiative_code) | set(curve.initiative_code)
+    measured = [code for code in codes if code in present]
+    education = [code for code in measured if codes[code]["domein"] == "onderwijs"]
+    work = Subsection("Effect op uitstroom naar werk", [], [_effect_table(p, "werk", measured, names)])
+    absent = [names[code] for code in codes if code not in present]
+    if absent:
+        work.intro.append("Geen deelnemers die bij hun start in de bijstand zaten en te vergelijken waren: "
+                          + ", ".join(absent) + ".")
+    s.blocks.append(work)
+    if education:
+        s.blocks.append(Subsection("Effect op uitstroom naar studie (onderwijsroutes)",
+                                   ["Voor de initiatieven die naar onderwijs leiden ook het effect op het verlaten van "
+                                    "de bijstand voor een studie."], [_effect_table(p, "studie", education, names)]))
+    over_time = Subsection("Deelnemers en vergelijkingsgroep na de start", [
+        "Per initiatief het deel van de deelnemers en van hun vergelijkingsgroep dat de bijstand heeft verlaten, "
+        "per kwartaal na de start. Waar de lijn van de deelnemers onder die van de vergelijkingsgroep ligt, gaan "
+        "deelnemers (nog) minder vaak uit de bijstand; een lijn die eerst lager ligt en later hoger is het "
+        "lock-in-effect."])
+    no_chart = []
+    for code in measured:
+        chart = _effect_chart(p, code, names[code], ["werk", "studie"] if code in education else ["werk"])
+        if chart is None:
+            no_chart.append(names[code])
+        else:
+            over_time.blocks.append(Subsection(names[code], [], [chart]))
+    if no_chart:
+        over_time.intro.append(f"Geen grafiek (minder dan {CURVE_MIN_POINTS} momenten met {EFFECT_MIN_MATCHED} of meer "
+                               "vergeleken deelnemers): " + ", ".join(no_chart) + ".")
+    s.blocks.append(over_time)
+    return s
+
+
+REASONS = [("werk", "Werk"), ("studie", "Studie"), ("overig", "Overige redenen")]
+
+
 def _outflow(p: Published, month: date, period_start: date) -> Section:
-    o = p.t["outflow_monthly"]
-    months = [m for m in sorted(p.t["caseload_monthly"].month) if period_start <= m <= month]
-    werk = [p.outflow("werk", m, m) for m in months]
-    studie = [p.outflow("studie", m, m) for m in months]
-    labels = [month_name(m) for m in months]
-    rows = [[label, w, st] for label, w, st in zip(labels, werk, studie)]
     s = Section("uitstroom", "Uitstroom naar werk en studie",
-                ["Beëindigde bijstandsuitkeringen van statushouders met als reden werk of het starten van een "
-                 "opleiding, per maand en per jaar."])
-    s.blocks.append(Chart(charts.bar_chart(
-        "grafiek-uitstroom-maand", f"Uitstroom naar werk en studie per maand, {month_name(period_start)} "
-        f"t/m {month_name(month)}",
-        "Staafdiagram met per maand het aantal beëindigde uitkeringen wegens werk en wegens studie. "
-        "De cijfers staan in de tabel hiernaast.", labels, [("Werk", werk), ("Studie", studie)],
-        "Beëindigde uitkeringen"),
-        Table("Uitstroom naar werk en studie per maand", ["Maand", "Werk", "Studie"], rows)))
-    years = sorted({m.year for m in o.month if m <= month})
-    year_rows = []
-    for y in years:
-        end = min(month, date(y, 12, 1))
-        label = str(y) if end.month == 12 else f"{y} (t/m {month_name(end)})"
-        year_rows.append([label, p.period_outflow("werk", y, end), p.period_outflow("studie", y, end)])
-    s.blocks.append(Table("Uitstroom naar werk en studie per jaar", ["Jaar", "Werk", "Studie"], year_rows))
+                ["Beëindigde bijstandsuitkeringen van statushouders naar reden: werk, het starten van een "
+                 "opleiding of een andere reden."])
+    choice = p.choose("Beëindigde uitkeringen naar reden", [
+        Flow(label, "outflow_monthly", "outflow", "benefits_ended", lambda d, g=group: d.reason_group == g)
+        for group, label in REASONS], period_start, month)
+    s.blocks.append(_flow_chart("grafiek-uitstroom", choice, "Beëindigde uitkeringen"))
+    if choice.grain != "jaar":
+        o = p.t["outflow_monthly"]
+        years = sorted({m.year for m in o.month if m <= month} | {month.year})
+        year_rows = []
+        for y in years:
+            end = min(month, date(y, 12, 1))
+            label = str(y) if end.month == 12 else f"{y} (t/m {month_name(end)})"
+            year_rows.append([label, p.period_outflow("werk", y, end), p.period_outflow("studie", y, end)])
+        s.blocks.append(Table("Uitstroom naar werk en studie per jaar", ["Jaar", "Werk", "Studie"], year_rows))
+    p.appendix.append(Table("Beëindigde uitkeringen naar reden per maand", ["Maand"] + [label for _, label in REASONS],
+                            _monthly_rows(p, [("outflow_monthly", "benefits_ended", lambda d, g=g: d.reason_group == g)
+                                              for g, _ in REASONS], period_start, month)))
     return s
 
 
@@ -337,16 +564,80 @@ def _cohorts(p: Published) -> Section:
             rows = {int(r.months_since_permit): r for _, r in df[df.cohort_year == y].iterrows()}
             series.append((str(y), [ratio(p.fig(rows[n], "on_benefit"), p.fig(rows[n], "persons"))
                                     if n in rows else Figure(None) for n in ns]))
+        national = _national(p, ns) if table == "cohort_progress" else {}
+        bench_series = series if not national else _with_2014(series, p, df, ns, "on_benefit")
         sub.blocks.append(Chart(charts.line_chart(
             f"grafiek-cohort-{key}", f"Aandeel in de bijstand naar duur sinds {label}",
             f"Lijndiagram met per cohort (jaar van {label}, de laatste vier cohorten) het percentage dat na "
-            "6, 12, 18 ... maanden bijstand ontvangt. Alle cohorten staan in de tabel hiernaast.",
-            [f"{n} mnd" for n in ns], series, "In de bijstand", as_percent=True),
+            "6, 12, 18 ... maanden bijstand ontvangt"
+            + (", met het landelijke CBS-cijfer voor cohort 2014 als stippellijn" if national.get("uitkering") else "")
+            + ". Alle cohorten staan in de tabel hiernaast.",
+            [f"{n} mnd" for n in ns], bench_series, "In de bijstand", as_percent=True,
+            dashed=[("CBS landelijk 2014: uitkering", national["uitkering"])] if national.get("uitkering") else []),
             Table(f"Aandeel in de bijstand, per cohort naar jaar van {label} en duur", columns, bench)))
-        sub.blocks.append(Table(f"Aandeel uitgestroomd naar werk (cumulatief), per cohort naar jaar van {label}",
-                                columns, work))
+        if national:
+            sub.intro.append(_national_caption(p))
+            work_series = _with_2014([], p, df, ns, "outflow_work")
+            sub.blocks.append(Chart(charts.line_chart(
+                "grafiek-cohort-werk", "Cohort 2014: uitgestroomd naar werk, met het landelijke CBS-cijfer",
+                "Lijndiagram met het percentage van cohort 2014 (jaar van verblijfsvergunning) dat na 6, 12, 18 ... "
+                "maanden uit de bijstand is uitgestroomd naar werk, en als stippellijn het landelijke CBS-aandeel "
+                "statushouders (vergunning 2014) met werk na 18 en 30 maanden. De cijfers staan in de tabel hiernaast.",
+                [f"{n} mnd" for n in ns], work_series, "Uitgestroomd naar werk / met werk", as_percent=True,
+                dashed=[("CBS landelijk 2014: met werk", national["werk"])] if national.get("werk") else []),
+                Table(f"Aandeel uitgestroomd naar werk (cumulatief), per cohort naar jaar van {label}", columns, work)))
+        else:
+            sub.blocks.append(Table(f"Aandeel uitgestroomd naar werk (cumulatief), per cohort naar jaar van {label}",
+                                    columns, work))
         s.blocks.append(sub)
+    ref = p.t.get("national_cohort_reference")
+    if ref is not None and len(ref):
+        s.blocks.append(Table("Landelijke cijfers CBS-cohortonderzoek (referentie)",
+                              ["Cohort", "Duur", "Cijfer", "Percentage", "Definitie", "Bron"],
+                              [[str(r.cohort_year), f"{r.months_since_permit} mnd", r.measure,
+                                Figure(float(r.percentage) / 100), r.definition, f"{r.publication} ({r.edition})"]
+                               for r in ref.sort_values(["measure", "months_since_permit"]).itertuples()],
+                              numeric_from=3))
     return s
+
+
+def _national(p: Published, ns: list[int]) -> dict[str, list[Figure]]:
+    """The CBS reference figures of the 2014 permit cohort at the mart's durations (Figure(None) where
+    the source has none), per measure ('uitkering', 'werk'); {} when none is published."""
+    ref = p.t.get("national_cohort_reference")
+    if ref is None or ref.empty:
+        return {}
+    ref = ref[ref.cohort_year == 2014]
+    out = {}
+    for measure in ("uitkering", "werk"):
+        mine = {int(r.months_since_permit): float(r.percentage) / 100 for r in ref[ref.measure == measure].itertuples()}
+        if any(n in mine for n in ns):
+            out[measure] = [Figure(mine[n]) if n in mine else Figure(None) for n in ns]
+    return out
+
+
+def _with_2014(series, p: Published, df: pd.DataFrame, ns: list[int], column: str):
+    """The chart's series with cohort 2014 among them (the national figures are of that cohort)."""
+    if any(name == "2014" for name, _ in series):
+        return series
+    rows = {int(r.months_since_permit): r for _, r in df[df.cohort_year == 2014].iterrows()}
+    if not rows:
+        return series
+    return [("2014", [ratio(p.fig(rows[n], column), p.fig(rows[n], "persons")) if n in rows else Figure(None)
+                      for n in ns])] + list(series)[-3:]
+
+
+def _national_caption(p: Published) -> str:
+    ref = p.t["national_cohort_reference"]
+    edition = "; ".join(sorted(set(ref.edition)))
+    return ("Landelijke vergelijking (stippellijn): het CBS-cohortonderzoek asielmigranten (" + edition + ") volgt "
+            "alle statushouders die in 2014 een verblijfsvergunning asiel kregen. De definities verschillen: het "
+            "CBS telt alle statushouders van die groep in heel Nederland (voor werk: 18 tot 65 jaar), deze monitor "
+            "alleen wie ooit bijstand van de gemeente kreeg; het CBS telt elke uitkering, deze monitor alleen "
+            "bijstand; het CBS telt wie op dat moment werk heeft (ook naast een uitkering), deze monitor wie tot "
+            "dan toe uit de bijstand is gegaan wegens werk; het CBS telt vanaf de datum van de vergunning, deze "
+            "monitor in hele kalendermaanden vanaf de maand ervan. De cijfers geven dus een richting, geen "
+            "gelijke maat. Bronnen staan in de tabel met landelijke cijfers.")
 
 
 def _group_2014_2015(p: Published, df: pd.DataFrame) -> str:
@@ -380,9 +671,10 @@ def _women(p: Published, month: date, period_start: date) -> Section:
         r = r.iloc[0]
         n = p.fig(r, "statushouders_on_benefit")
         in_traj, assessed = p.fig(r, "in_trajectory"), p.fig(r, "assessed")
-        period = (pg.gender == code) & (pg.month >= period_start) & (pg.month <= month)
-        w = p.sum("participation_by_gender", "ended_work", lambda d: period)
-        st = p.sum("participation_by_gender", "ended_study", lambda d: period)
+        w, st = (total(grain.flow_value(p, Flow(label, "participation_by_gender", "participation_flows", column,
+                                                 lambda d, g=code: d.gender == g), y)
+                       for y in grain.periods("jaar", period_start, month))
+                 for column in ("ended_work", "ended_study"))
         rows.append([label, n, in_traj, (ratio(in_traj, n), "%"), assessed, (ratio(assessed, n), "%"), w, st])
         share_traj.append((label, ratio(in_traj, n)))
         share_ass.append((label, ratio(assessed, n)))
@@ -397,19 +689,30 @@ def _women(p: Published, month: date, period_start: date) -> Section:
         "een assessment heeft gehad. De cijfers staan in de tabel hiernaast.", labels,
         [("In een traject", [f for _, f in share_traj]), ("Assessment gehad", [f for _, f in share_ass])],
         "Percentage", as_percent=True), table))
+    choice = p.choose("Uitstroom naar werk en studie naar geslacht", [
+        Flow(f"{label}: {what}", "participation_by_gender", "participation_flows", column,
+             lambda d, g=code: d.gender == g)
+        for code, label in GENDERS[:2] for column, what in (("ended_work", "werk"), ("ended_study", "studie"))],
+        period_start, month)
+    s.blocks.append(_flow_chart("grafiek-vrouwen-uitstroom", choice, "Beëindigde uitkeringen"))
+    p.appendix.append(Table("Uitstroom naar werk en studie naar geslacht per maand",
+                            ["Maand"] + [f"{label}: {what}" for _, label in GENDERS[:2] for what in ("werk", "studie")],
+                            _monthly_rows(p, [("participation_by_gender", column, lambda d, g=code: d.gender == g)
+                                              for code, _ in GENDERS[:2]
+                                              for column in ("ended_work", "ended_study")], period_start, month)))
     names = {k: v["naam"] for k, v in _codes("initiatieven").items()}
-    fl = p.t["initiative_flows"]
+    years = grain.periods("jaar", period_start, month)
+    reg = p.t["initiative_registrations_by_gender_yearly"]
     flow_rows = []
     for code in names:
-        if not ((fl.initiative_code == code) & (fl.event == "registered")).any():
+        if not ((reg.initiative_code == code) & reg.year.isin([y.start.year for y in years])).any():
             continue
-        cells = []
-        for g, _ in GENDERS:
-            cells.append(p.sum("initiative_flows", "clients", lambda d, g=g: (d.initiative_code == code)
-                               & (d.gender == g) & (d.event == "registered") & (d.month >= period_start)
-                               & (d.month <= month)))
-        flow_rows.append([names[code]] + cells)
-    s.blocks.append(Table(f"Aanmeldingen per initiatief naar geslacht (klanten), {month_name(period_start)} "
+        flow_rows.append([names[code]] + [
+            total(grain.flow_value(p, Flow(label, "initiative_flows", "initiative_registrations_by_gender", "trajectories",
+                                           lambda d, c=code, g=g: (d.initiative_code == c) & (d.gender == g)
+                                           & ((d.event == "registered") if "event" in d.columns else True)), y)
+                  for y in years) for g, label in GENDERS])
+    s.blocks.append(Table(f"Aanmeldingen per initiatief naar geslacht (trajecten), {month_name(period_start)} "
                           f"t/m {month_name(month)}", ["Initiatief"] + [label for _, label in GENDERS], flow_rows))
     return s
 
@@ -493,6 +796,102 @@ def _quality(p: Published, month: date, period_start: date) -> Section:
     return s
 
 
+# --- what changed, how, and the monthly figures --------------------------------------------------
+
+TABLE_NAMES = {
+    "caseload_monthly": "statushouders in de bijstand per maand", "outflow_monthly": "uitstroom per maand",
+    "initiative_outcomes": "trajecten per initiatief en uitkomst", "initiative_flows": "aanmeldingen en uitkomsten per maand",
+    "cohort_progress": "cohorten naar jaar van vergunning", "cohort_progress_settlement": "cohorten naar jaar van vestiging",
+    "participation_by_gender": "participatie naar geslacht",
+    "initiative_effect": "rendement per initiatief", "initiative_effect_curve": "rendement na de start",
+}
+SOURCE_NAMES = {"uitkeringen": "uitkeringsbestand", "brp": "BRP", "klantbeeld": "klantbeeld", "formatie": "formatie"}
+
+
+def _changes(p: Published) -> Section:
+    """'Wat is er veranderd sinds de vorige rapportage': the revisions of the last publication,
+    per published table, with the deliveries that explain them."""
+    s = Section("wijzigingen", "Wat is er veranderd sinds de vorige rapportage")
+    log = p.log
+    if len(log) < 2:
+        s.intro.append("Dit is de eerste publicatie: er is nog niets gewijzigd ten opzichte van een vorige.")
+        return s
+    now, before = log.iloc[-1], log.iloc[-2]
+    rev = p.t["revisions"]
+    rev = rev[(rev.publication_id == now.publication_id) & rev.table_name.isin(TABLE_NAMES)]
+    when = long_date(pd.Timestamp(before.published_at).date())
+    if rev.empty:
+        s.intro.append(f"Geen enkel eerder gepubliceerd cijfer is gewijzigd sinds de vorige publicatie ({when}).")
+        return s
+    changed_value = rev[(rev.old_value != "suppressed") & (rev.new_value != "suppressed")
+                        & rev.old_value.notna() & rev.new_value.notna()]
+    masked = rev[(rev.old_value == "suppressed") | (rev.new_value == "suppressed")]
+    s.intro.append(f"Sinds de vorige publicatie ({when}) zijn {number(len(rev))} eerder gepubliceerde cijfers "
+                   f"gewijzigd: {number(len(changed_value))} kregen een andere waarde en {number(len(masked))} "
+                   "werden afgeschermd of juist zichtbaar. Cijfers over eerdere maanden veranderen als leveringen "
+                   "ze herstellen.")
+    why = []
+    deliveries = p.t.get("revision_deliveries")
+    if deliveries is not None:
+        mine = deliveries[deliveries.publication_id == now.publication_id]
+        if len(mine):
+            parts = sorted({f"{SOURCE_NAMES.get(r.source, r.source)} {month_name(pd.Timestamp(r.delivery_month).date())}"
+                            for r in mine.itertuples()})
+            why.append("Opnieuw of later geleverd voor al gepubliceerde maanden: " + ", ".join(parts[:12])
+                       + (f" en {len(parts) - 12} meer" if len(parts) > 12 else "") + ".")
+    why.append("Wie statushouder is, wordt over alle leveringen samen bepaald: een verblijfstitel die pas in een "
+               "latere BRP-levering verschijnt, maakt iemand ook in eerdere maanden statushouder (zo wordt het "
+               "ontbrekende kenmerk van de groep 2014/2015 hersteld). Dat verandert eerdere standen, instroom en "
+               "cohortcijfers.")
+    why.append("Een afgeschermd cijfer kan zichtbaar worden (of omgekeerd) als de cijfers eromheen veranderen: "
+               "de afscherming voorkomt dat een klein aantal terug te rekenen is.")
+    s.intro.extend(why)
+    rows = []
+    for table, group in rev.groupby("table_name", sort=False):
+        values = group[(group.old_value != "suppressed") & (group.new_value != "suppressed")
+                       & group.old_value.notna() & group.new_value.notna()]
+        example = ""
+        if len(values):
+            r = values.iloc[0]
+            example = f"{r.row_key}, {r.column_name}: {r.old_value} → {r.new_value}"
+        rows.append([TABLE_NAMES[table], Figure(float(len(group))), Figure(float(len(values))), example])
+    s.blocks.append(Table(f"Gewijzigde cijfers sinds de publicatie van {when}",
+                          ["Tabel", "Gewijzigd", "waarvan andere waarde", "Voorbeeld"], rows))
+    return s
+
+
+def _method(p: Published) -> Section:
+    s = Section("werkwijze", "Werkwijze", [grain.RULE_TEXT])
+    rows = [[c.figure, {"maand": "per maand", "kwartaal": "per kwartaal", "jaar": "per jaar"}[c.grain]]
+            + [(Figure(c.publishable[g]), "%") if g in c.publishable else "" for g in grain.GRAINS]
+            for c in p.choices]
+    s.blocks.append(Table("Gekozen indeling per figuur, met het deel van de cijfers dat gepubliceerd kan worden",
+                          ["Figuur", "Getoond", "Per maand", "Per kwartaal", "Per jaar"], rows))
+    return s
+
+
+def _appendix(p: Published) -> Section:
+    return Section("bijlage", "Bijlage: maandcijfers",
+                   ["De stromen per maand. Kleine aantallen zijn afgeschermd; daarom staan ze in de hoofdtekst per "
+                    "kwartaal of jaar (zie Werkwijze)."], list(p.appendix))
+
+
+# Every section of the report, in order, as (published, report month, first month of the period)
+# -> Section. A new section is one function added here ("Wat is er veranderd", the method and the
+# appendix are placed by build_report).
+SECTIONS = [
+    _summary,
+    _initiatives,
+    _rendement,  # right after the initiatives: what they achieved beside what they counted
+    _outflow,
+    lambda p, month, period_start: _cohorts(p),
+    _women,
+    lambda p, month, period_start: _timnit(p, month),
+    _staff,
+    _quality,
+]
+
+
 # --- building ---------------------------------------------------------------------------------
 
 def default_month(published_duckdb: Path) -> date:
@@ -521,16 +920,9 @@ def build_report(published_duckdb: Path, month: str | None, out_dir: Path) -> Pa
     if report_month > covered_to:
         raise ValueError(f"{month_name(report_month)} is not published (published up to {month_name(covered_to)})")
     period_start = date(report_month.year - 1, 1, 1)
-    sections = [
-        _summary(p, report_month, period_start),
-        _initiatives(p, report_month, period_start),
-        _outflow(p, report_month, period_start),
-        _cohorts(p),
-        _women(p, report_month, period_start),
-        _timnit(p, report_month),
-        _staff(p, report_month, period_start),
-        _quality(p, report_month, period_start),
-    ]
+    sections = [build(p, report_month, period_start) for build in SECTIONS]
+    sections.insert(1, _changes(p))  # after the key figures: what a reader comparing reports needs first
+    sections += [_method(p), _appendix(p)]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals.update(cell=cell_html, Table=Table, Chart=Chart, Subsection=Subsection,

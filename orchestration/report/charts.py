@@ -121,9 +121,12 @@ def bar_chart(chart_id: str, title: str, desc: str, categories: list[str],
 
 def line_chart(chart_id: str, title: str, desc: str, x_labels: list[str],
                series: list[tuple[str, list[Figure]]], y_label: str, as_percent: bool = False,
-               reference: tuple[float, str] | None = None) -> str:
-    """Lines over x (months, or months since permit); broken where a figure is hidden."""
-    values = [f.value for _, figs in series for f in figs if f.exact]
+               reference: tuple[float, str] | None = None,
+               dashed: list[tuple[str, list[Figure]]] = ()) -> str:
+    """Lines over x (months, or months since permit); broken where a figure is hidden.
+    ``dashed``: reference series (e.g. national figures), drawn dashed in black through the
+    points they have, with open markers, and named in the legend."""
+    values = [f.value for _, figs in [*series, *dashed] for f in figs if f.exact]
     if reference:
         values.append(reference[0])
     y_max, step = _scale(max(values, default=0.0), as_percent)
@@ -131,6 +134,20 @@ def line_chart(chart_id: str, title: str, desc: str, x_labels: list[str],
     x_step = plot_w / max(1, len(x_labels))
     xs = [LEFT + x_step * (i + 0.5) for i in range(len(x_labels))]
     body = _axes(y_max, step, as_percent, y_label) + _legend([n for n, _ in series])
+    legend_x = LEFT
+    for name, _ in series:
+        legend_x += 26 + 7.5 * len(name)
+    for name, figs in dashed:
+        points = [(x, TOP + plot_h - plot_h * f.value / y_max) for x, f in zip(xs, figs) if f.exact]
+        if len(points) > 1:
+            body.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" fill="none" '
+                        f'stroke="{TEXT}" stroke-width="1.5" stroke-dasharray="6,4"/>')
+        body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#ffffff" stroke="{TEXT}" stroke-width="1.5"/>'
+                 for x, y in points]
+        body.append(f'<line x1="{legend_x}" x2="{legend_x + 14}" y1="{TOP - 8}" y2="{TOP - 8}" stroke="{TEXT}" '
+                    f'stroke-width="1.5" stroke-dasharray="4,2"/>')
+        body.append(f'<text x="{legend_x + 18}" y="{TOP - 4}">{escape(name)}</text>')
+        legend_x += 30 + 7.5 * len(name)
     if reference:
         y = TOP + plot_h - plot_h * reference[0] / y_max
         body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{TEXT}" '

@@ -72,6 +72,14 @@ def percent(value: float | None, decimals: int = 1) -> str:
     return "–" if value is None else f"{number(value * 100, decimals)}%"
 
 
+def signed(value: float, decimals: int = 1) -> str:
+    """3.24 -> '+3,2', -8.1 -> '−8,1' (a minus sign, not a hyphen), 0.01 -> '0,0'."""
+    text = number(abs(value), decimals)
+    if round(value, decimals) == 0:
+        return text
+    return ("+" if value > 0 else "\u2212") + text
+
+
 def month_name(d: date) -> str:
     """date(2018, 5, 1) -> 'mei 2018'."""
     return f"{MONTHS_NL[d.month - 1]} {d.year}"

@@ -1,5 +1,8 @@
--- The landing schema: the interface between ingestion (orchestration/ingest.py) and dbt
--- (dbt_project/models/staging). One table per source kind, canonical Dutch column names of the
+-- The landing schema, every table of it declared here and nowhere else: the interface between
+-- ingestion (orchestration/sources/ingest.py), the quality checks (orchestration/quality/) and dbt
+-- (dbt_project/models/staging). Created by orchestration.db.ensure_landing_schema.
+--
+-- Data tables: one per source kind, canonical Dutch column names of the
 -- landing contract, typed; the BSN never lands: `person_id` is its keyed pseudonym
 -- (first 32 hex characters of HMAC-SHA256(key, 9-digit BSN)).
 -- Every loaded row carries its lineage: delivery_month (the folder's month, first day),
@@ -152,26 +155,62 @@ CREATE TABLE IF NOT EXISTS landing.dq_waivers (
     valid_until DATE NOT NULL
 );
 
--- Results of the Great Expectations suites (expectations/) per source and delivery month:
--- one row per expectation that ran; dbt's dq_issues lists the failed ones.
+-- The result of every expectation of expectations/ per source and delivery month, one row per
+-- expectation: the row rules (expectations/<kind>.json) recorded by ingestion from the compiled SQL
+-- in the transaction that lands the delivery; the file rules (expectations/file_rules/<kind>.json)
+-- recorded by the asset landing/expectation_results from GX. Read by the row_rules and delivery
+-- checks, dbt's dq models (dq_issues lists the failed ones), the publication gate (severity error)
+-- and Data Docs. No value in it is a BSN: example values of 8 or 9 digits are masked (******123).
 CREATE TABLE IF NOT EXISTS landing.expectation_results (
-    delivery_month   DATE NOT NULL,
-    source           VARCHAR NOT NULL,
-    suite_name       VARCHAR NOT NULL,
-    expectation_type VARCHAR NOT NULL,
-    column_name      VARCHAR,
-    rule             VARCHAR NOT NULL,  -- the expectation's meta.rule: a stable id
-    severity         VARCHAR NOT NULL,  -- error or warn
-    success          BOOLEAN NOT NULL,
-    element_count    BIGINT,
-    unexpected_count BIGINT,
-    detail           VARCHAR,
-    validated_at     TIMESTAMP NOT NULL
+    delivery_month    DATE NOT NULL,
+    source            VARCHAR NOT NULL,
+    suite_name        VARCHAR NOT NULL,
+    expectation_type  VARCHAR NOT NULL,
+    column_name       VARCHAR,
+    rule              VARCHAR NOT NULL,  -- the expectation's meta.rule: a stable id
+    severity          VARCHAR NOT NULL,  -- error or warn
+    success           BOOLEAN NOT NULL,
+    element_count     BIGINT,
+    unexpected_count  BIGINT,
+    detail            VARCHAR,           -- in plain words, with up to 5 example values
+    validated_at      TIMESTAMP NOT NULL,
+    expectation_index INTEGER,           -- position in the suite
+    kwargs            VARCHAR,           -- JSON: the expectation's arguments as validated (parameters filled in)
+    result            VARCHAR,           -- JSON: the result as GX reports it (counts, examples, observed value)
+    file_hash         VARCHAR,           -- the delivery file version validated (sha256)
+    inputs_hash       VARCHAR            -- sha256 of the suite as resolved and the file version: a
+                                         -- delivery is validated again only when this changes
 );
 
--- Also in schema landing, created by orchestration/quality/tables.py: check_results (file rules
--- and mart invariants, read by the publication gate) and gx_validation_results (GX's own JSON of
--- every validation, for Data Docs); by orchestration/retention.py: retention_log.
+-- The outcome of every file-level rule (orchestration/quality/file_rules.py) and mart invariant
+-- (recorded after the dbt build) per source and month; the publication gate
+-- (orchestration/quality/blocking.py) reads it.
+CREATE TABLE IF NOT EXISTS landing.check_results (
+    delivery_month DATE NOT NULL,      -- the month the check is about
+    source         VARCHAR NOT NULL,   -- source (uitkeringen, trajecten_agros, ...) or 'marts'
+    rule           VARCHAR NOT NULL,   -- stable id, e.g. row_count_vs_previous_month
+    severity       VARCHAR NOT NULL,   -- error or warn
+    passed         BOOLEAN NOT NULL,   -- before waivers (waivers apply when read)
+    record_key     VARCHAR NOT NULL,   -- what a waiver names, e.g. 'uitkeringen 2018-05'
+    issue_key      VARCHAR,            -- the same finding's record_key in marts.dq_issues, if it has one
+    origin         VARCHAR NOT NULL,   -- file_rule, mart_invariant, ...
+    description    VARCHAR,
+    metadata       VARCHAR,            -- JSON
+    checked_at     TIMESTAMP NOT NULL
+);
+
+-- What `statmon retention` removed (orchestration/retention.py): one row per folder and per table.
+CREATE TABLE IF NOT EXISTS landing.retention_log (
+    retention_id  VARCHAR NOT NULL,    -- one id per `statmon retention` call
+    removed_at    TIMESTAMP NOT NULL,
+    keep_years    INTEGER NOT NULL,
+    cutoff_month  DATE NOT NULL,       -- everything before this month was removed
+    object_kind   VARCHAR NOT NULL,    -- folder | table
+    object_name   VARCHAR NOT NULL,    -- raw/<YYYY-MM>/ or <schema>.<table>
+    files_removed INTEGER,             -- folder: files in it
+    bytes_removed BIGINT,              -- folder: their size
+    rows_removed  BIGINT               -- table: rows deleted
+);
 
 -- ---------------------------------------------------------------------------------------------
 -- Control tables of the dbt build (written by orchestration/build_record.py before and after
@@ -192,3 +231,16 @@ CREATE TABLE IF NOT EXISTS landing.dbt_builds (
     status      VARCHAR NOT NULL,    -- started, built, skipped
     recorded_at TIMESTAMP NOT NULL   -- UTC
 );
+-- ---------------------------------------------------------------------------------------------
+
+-- Warehouses built before the row rules were recorded at ingestion: the columns added since, and
+-- what is gone (schema `parsed`, a second copy of every delivered row for GX; GX's own JSON of
+-- each validation, now rebuilt from landing.expectation_results). Dropping `parsed` also keeps
+-- retention true: nothing else would ever delete its rows.
+ALTER TABLE landing.expectation_results ADD COLUMN IF NOT EXISTS expectation_index INTEGER;
+ALTER TABLE landing.expectation_results ADD COLUMN IF NOT EXISTS kwargs VARCHAR;
+ALTER TABLE landing.expectation_results ADD COLUMN IF NOT EXISTS result VARCHAR;
+ALTER TABLE landing.expectation_results ADD COLUMN IF NOT EXISTS file_hash VARCHAR;
+ALTER TABLE landing.expectation_results ADD COLUMN IF NOT EXISTS inputs_hash VARCHAR;
+DROP SCHEMA IF EXISTS parsed CASCADE;
+DROP TABLE IF EXISTS landing.gx_validation_results;

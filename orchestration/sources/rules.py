@@ -1,10 +1,12 @@
-"""Row rules: the Great Expectations suites in expectations/<kind>.json, compiled to DuckDB SQL.
+"""Row rules: the Great Expectations suites expectations/<kind>.json, compiled to DuckDB SQL.
 
-The suites are plain GX Core 1.x suite JSON (GX loads them with `gx.ExpectationSuite(**json)`)
-and are the single definition of every row rule. Ingestion does not run GX per row: it compiles
-each expectation to a SQL predicate and splits a whole delivery in one pass (fast), and the
-data-quality checks run GX itself on the parsed batch (schema `parsed`) with the same suites and
-`suite_parameters()`, which must agree.
+The suites (loaded and resolved by orchestration/quality/suites.py, the one loader) are the single
+definition of every row rule. Ingestion does not run GX: it compiles each expectation to a SQL
+predicate over the prepared rows of a delivery (orchestration/sources/ingest.py,
+`prepare_delivery`), splits the delivery into landed and quarantined rows in one pass, and records
+each expectation's result (element count, unexpected count, examples) in
+landing.expectation_results. GX run on the same prepared rows must flag exactly the same rows: that
+is what tests/ingestion/test_ingest_rules_gx.py holds, on a delivery of every dialect.
 
 Each expectation's `meta`:
   rule        stable rule id (landing.quarantine.rule / landing.row_issues.rule)
@@ -14,8 +16,7 @@ Each expectation's `meta`:
               {bsn} = the BSN masked to its last 3 digits
   value_messages  message per failing value (used for bsn_check)
   report_column   the column shown in quarantine when it is not `column` (bsn for bsn_check)
-  code_list   the dbt seed (dbt_project/seeds/<name>.csv) that fills value_set through the
-              suite parameter `codes_<name>` — lists are never copied into the JSON.
+  code_list   the dbt seed whose codes fill value_set through the parameter `codes_<name>`
 
 Columns the suites see are the canonical text columns after trimming, value maps and date
 normalisation (dates as YYYY-MM-DD where they parse in the source's dialect, else the delivered
@@ -24,12 +25,9 @@ the BSN 11-check is a standard `expect_column_values_to_be_in_set(bsn_check, ['o
 """
 from __future__ import annotations
 
-import csv
-import json
+import re
 from dataclasses import dataclass
-from pathlib import Path
-
-from orchestration.config import EXPECTATIONS_DIR, SEEDS_DIR
+from typing import Any
 
 ON_FAIL = ("quarantine", "onbekend", "null")
 # A rejected BSN is shown masked to its last 3 digits, never whole.
@@ -39,60 +37,9 @@ SUPPORTED_TYPES = (
     "expect_column_values_to_be_in_set",
     "expect_column_values_to_match_regex",
     "expect_column_values_to_match_strftime_format",
-    "expect_column_values_to_be_between",
 )
-
-
-def suite_path(kind: str, expectations_dir: Path | None = None) -> Path:
-    return Path(expectations_dir or EXPECTATIONS_DIR) / f"{kind}.json"
-
-
-def load_suite_json(kind: str, expectations_dir: Path | None = None) -> dict:
-    with open(suite_path(kind, expectations_dir), encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def code_list(name: str, seeds_dir: Path | None = None) -> list[str]:
-    with open(Path(seeds_dir or SEEDS_DIR) / f"{name}.csv", encoding="utf-8", newline="") as fh:
-        return [row["code"].strip() for row in csv.DictReader(fh)]
-
-
-def suite_parameters(kind: str, month: str, expectations_dir: Path | None = None,
-                     seeds_dir: Path | None = None) -> dict:
-    """The values of every `{"$PARAMETER": ...}` in the suite of `kind` for delivery `month`
-    (YYYY-MM): code lists from the seeds and the folder's year and month. Pass them to GX as
-    `batch.validate(suite, expectation_parameters=...)`."""
-    year, month_number = month.split("-")
-    params: dict = {"delivery_year": [str(int(year))], "delivery_month_number": [str(int(month_number))]}
-    for exp in load_suite_json(kind, expectations_dir)["expectations"]:
-        name = exp.get("meta", {}).get("code_list")
-        if name:
-            params[f"codes_{name}"] = code_list(name, seeds_dir)
-    return params
-
-
-def resolved_suite_json(kind: str, month: str, expectations_dir: Path | None = None,
-                        seeds_dir: Path | None = None) -> dict:
-    """The suite JSON with every parameter filled in (code lists, the folder's month)."""
-    params = suite_parameters(kind, month, expectations_dir, seeds_dir)
-    suite = load_suite_json(kind, expectations_dir)
-
-    def resolve(value):
-        if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
-            return params[value["$PARAMETER"]]
-        return value
-
-    for exp in suite["expectations"]:
-        exp["kwargs"] = {k: resolve(v) for k, v in exp["kwargs"].items()}
-    return suite
-
-
-def gx_suite(kind: str, month: str | None = None, expectations_dir: Path | None = None):
-    """The suite as a GX ExpectationSuite (parameters resolved when `month` is given)."""
-    import great_expectations as gx  # lazy: ~5 s import
-
-    data = resolved_suite_json(kind, month, expectations_dir) if month else load_suite_json(kind, expectations_dir)
-    return gx.ExpectationSuite(**data)
+# Not compiled: expect_column_values_to_be_between. The rules see text, and GX (the oracle of the
+# tests) refuses to compare text with numbers: a number's shape is a match_regex rule.
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,14 +61,16 @@ def quote_ident(name: str) -> str:
 
 @dataclass(frozen=True)
 class CompiledRule:
-    index: int
+    index: int           # position in the suite
     type: str
     column: str          # the column the expectation tests
     report_column: str   # the column shown to stewards
     rule: str
     on_fail: str
+    severity: str
     passes_sql: str      # TRUE when the row satisfies the expectation (never NULL)
     message_sql: str     # the steward message for a failing row
+    expectation: dict    # the resolved expectation: type, kwargs, meta (recorded with its result)
 
 
 def _message_sql(template: str, value_sql: str, expected: str, bsn_sql: str) -> str:
@@ -142,6 +91,44 @@ def _message_sql(template: str, value_sql: str, expected: str, bsn_sql: str) -> 
     return "(" + " || ".join(parts or ["''"]) + ")"
 
 
+# Python's datetime.strptime, which GX runs for expect_column_values_to_match_strftime_format,
+# matches each directive with a regex (CPython's _strptime) and then builds the date. DuckDB's
+# try_strptime differs at the edges: it accepts 1-3 digit years, year 0000 and surrounding spaces,
+# and refuses a space-padded day ('2018-02- 3'), which Python accepts. The compiled rule is
+# Python's regex (ASCII digits, as Python matches them) and then DuckDB's check that the date
+# exists, so both flag the same rows (tests/ingestion/test_ingest_rules_gx.py holds it).
+STRPTIME_DIRECTIVES = {
+    "%Y": "[0-9]{4}",
+    "%m": "(1[0-2]|0[1-9]|[1-9])",
+    "%d": "(3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])",
+}
+
+
+def parse_date_sql(column_sql: str, strftime_format: str) -> str:
+    """The timestamp of a value that `strptime_sql` accepts (else NULL): a space can only pad the
+    day there, and DuckDB wants a digit."""
+    return f"try_strptime(replace({column_sql}, ' ', '0'), {sql_literal(strftime_format)})"
+
+
+def strptime_sql(column_sql: str, strftime_format: str) -> str:
+    """TRUE when Python's datetime.strptime(value, strftime_format) succeeds, for the directives of
+    STRPTIME_DIRECTIVES (a format with any other raises: add it here and to the oracle test)."""
+    pattern = ""
+    for part in re.split(r"(%.)", strftime_format):
+        if part.startswith("%"):
+            if part not in STRPTIME_DIRECTIVES:
+                raise ValueError(f"strftime directive {part} is not supported by the row-rule compiler "
+                                 f"(supported: {', '.join(STRPTIME_DIRECTIVES)})")
+            pattern += STRPTIME_DIRECTIVES[part]
+        elif part.strip() != part or " " in part:
+            raise ValueError(f"strftime format {strftime_format!r}: whitespace is not supported by the compiler")
+        else:
+            pattern += re.escape(part)
+    parsed = parse_date_sql(column_sql, strftime_format)
+    year_check = f" AND year({parsed}) >= 1" if "%Y" in strftime_format else ""  # Python's MINYEAR
+    return f"(regexp_full_match({column_sql}, {sql_literal(pattern)}) AND {parsed} IS NOT NULL{year_check})"
+
+
 def _passes_sql(exp_type: str, column: str, kwargs: dict) -> str:
     col = quote_ident(column)
     if exp_type == "expect_column_values_to_not_be_null":
@@ -152,34 +139,26 @@ def _passes_sql(exp_type: str, column: str, kwargs: dict) -> str:
     if exp_type == "expect_column_values_to_match_regex":
         return f"({col} IS NULL OR regexp_matches({col}, {sql_literal(kwargs['regex'])}))"
     if exp_type == "expect_column_values_to_match_strftime_format":
-        return f"({col} IS NULL OR try_strptime({col}, {sql_literal(kwargs['strftime_format'])}) IS NOT NULL)"
-    if exp_type == "expect_column_values_to_be_between":
-        lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
-        conds = []
-        if lo is not None:
-            conds.append(f"TRY_CAST({col} AS DOUBLE) >= {sql_literal(lo)}")
-        if hi is not None:
-            conds.append(f"TRY_CAST({col} AS DOUBLE) <= {sql_literal(hi)}")
-        return f"({col} IS NULL OR coalesce({' AND '.join(conds) or 'TRUE'}, FALSE))"
+        return f"({col} IS NULL OR {strptime_sql(col, kwargs['strftime_format'])})"
     raise ValueError(f"expectation type {exp_type} is not supported by the row-rule compiler "
                      f"(supported: {', '.join(SUPPORTED_TYPES)})")
 
 
-def compile_rules(kind: str, month: str, date_format_label: str, expectations_dir: Path | None = None,
-                  seeds_dir: Path | None = None) -> list[CompiledRule]:
-    """The suite of `kind` for delivery `month` as SQL predicates over the prepared batch.
-    `date_format_label` is the source's dialect, quoted in date messages."""
-    suite = resolved_suite_json(kind, month, expectations_dir, seeds_dir)
+def compile_rules(suite: dict[str, Any], date_format_label: str) -> list[CompiledRule]:
+    """The resolved row-rule suite (orchestration.quality.suites.resolved_row_rules) as SQL
+    predicates over the prepared rows. `date_format_label` is the source's dialect, quoted in date
+    messages."""
     rules = []
     for index, exp in enumerate(suite["expectations"]):
-        meta, kwargs = exp.get("meta", {}), exp["kwargs"]
-        exp_type, column = exp["type"], kwargs["column"]
+        meta, kwargs = exp["meta"], exp["kwargs"]
+        exp_type, column = exp["type"], kwargs.get("column")
+        if column is None:
+            raise ValueError(f"{suite['name']}: expectation {index} ({exp_type}) is not on one column: "
+                             "a row rule is (table-level rules belong in expectations/file_rules/)")
         on_fail = meta.get("on_fail")
         if on_fail not in ON_FAIL:
             raise ValueError(f"{suite['name']}: expectation {index} ({exp_type} {column}) has meta.on_fail "
                              f"{on_fail!r}; expected one of {ON_FAIL}")
-        if not meta.get("rule"):
-            raise ValueError(f"{suite['name']}: expectation {index} ({exp_type} {column}) lacks meta.rule")
         report_column = meta.get("report_column", column)
         value_sql = quote_ident(column)
         expected = date_format_label if "strftime" in exp_type else ", ".join(map(str, kwargs.get("value_set", []) or []))
@@ -197,12 +176,8 @@ def compile_rules(kind: str, month: str, date_format_label: str, expectations_di
             message_sql = _message_sql(meta.get("message") or f"{column} fails {exp_type}", value_sql, expected, bsn_sql)
         rules.append(CompiledRule(
             index=index, type=exp_type, column=column, report_column=report_column, rule=meta["rule"],
-            on_fail=on_fail, passes_sql=f"coalesce({_passes_sql(exp_type, column, kwargs)}, FALSE)",
-            message_sql=message_sql,
+            on_fail=on_fail, severity=meta.get("severity", "warn"),
+            passes_sql=f"coalesce({_passes_sql(exp_type, column, kwargs)}, FALSE)",
+            message_sql=message_sql, expectation=exp,
         ))
     return rules
-
-
-def expectation_parameters(kind: str, month: str) -> dict:
-    """Alias of suite_parameters(kind, month) (the name the GX runner looks up)."""
-    return suite_parameters(kind, month)

@@ -304,7 +304,9 @@ def load(con, months: set[str] | None = None) -> None:
         ("landing.row_issues", row_issue_rows(), None),
         ("landing.deliveries", delivery_rows(),
          "(delivery_month, source, source_file, file_hash, status, loaded_at)"),
-        ("landing.expectation_results", expectation_rows(), None),
+        ("landing.expectation_results", expectation_rows(),
+         "(delivery_month, source, suite_name, expectation_type, column_name, rule, severity, success, "
+         "element_count, unexpected_count, detail, validated_at)"),
     ]
     for table, rows, columns in tables:
         if months is not None:

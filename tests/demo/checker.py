@@ -90,7 +90,7 @@ def _csv(path: Path, delimiter: str = ";", encoding: str = "utf-8-sig") -> list[
 @dataclass
 class Frames:
     months: list[str]
-    benefits: pd.DataFrame      # month, reg, code, person, leefvorm, start, end, reden, kenmerk, geslacht, km
+    benefits: pd.DataFrame      # month, reg, code, person, leefvorm, start, end, reden, kenmerk, geslacht, km, geboortedatum
     brp: pd.DataFrame           # month, person, verblijfstitel, nationaliteit, geslacht, BRP dates (text)
     klantbeeld: pd.DataFrame    # month, person, assessment, pva, afstand, contact
     formatie: pd.DataFrame      # month, team, km, fte
@@ -158,7 +158,12 @@ def _dates(values: list[str], fmt: str) -> pd.Series:
     return pd.to_datetime(pd.Series(values, dtype=object).replace("", None), format=fmt)
 
 
-def read_deliveries(raw_dir: Path, choose=newest_partner_files) -> Frames:
+ALL_SOURCES = ("uitkeringen", "brp", "klantbeeld", "formatie", "trajecten")
+
+
+def read_deliveries(raw_dir: Path, choose=newest_partner_files, sources=ALL_SOURCES) -> Frames:
+    """Every month folder of raw_dir; `sources` limits what is read (the frames of the others
+    stay empty), for checks that need the benefits only at national scale."""
     raw_dir = Path(raw_dir)
     months = sorted(p.name for p in raw_dir.iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name))
     benefits, brp, kb, formatie, traj = [], [], [], [], []
@@ -175,21 +180,24 @@ def read_deliveries(raw_dir: Path, choose=newest_partner_files) -> Frames:
                 continue
             benefits.append((month, r["registratienummer_uitkering"], r["statistiekcode"], person, r["leefvorm"],
                              r["aanvangsdatum_uitkering"], r["einddatum_uitkering"], r["reden_beeindiging"],
-                             r["kenmerk_statushouder"], r["geslacht"], r["klantmanager_id"]))
-        for r in _csv(folder / "brp.csv"):
-            brp.append((month, bsn_ok(r["bsn"]), r["verblijfstitel"], r["nationaliteit"], r["geslacht"],
-                        r["datum_ingang_verblijfstitel"], r["datum_vestiging_gemeente"]))
-        for r in _csv(folder / "klantbeeld.csv"):
-            kb.append((month, bsn_ok(r["bsn"]), r["assessment_datum"], r["plan_van_aanpak_datum"],
-                       r["afstand_arbeidsmarkt"], r["laatste_contact_datum"]))
-        for r in _csv(folder / "formatie.csv"):
-            formatie.append((r["maand"], r["team"], r["klantmanager_id"], float(r["fte"].replace(",", "."))))
-        for partner, path in sorted(choose(folder).items()):
+                             r["kenmerk_statushouder"], r["geslacht"], r["klantmanager_id"], r["geboortedatum"]))
+        if "brp" in sources:
+            for r in _csv(folder / "brp.csv"):
+                brp.append((month, bsn_ok(r["bsn"]), r["verblijfstitel"], r["nationaliteit"], r["geslacht"],
+                            r["datum_ingang_verblijfstitel"], r["datum_vestiging_gemeente"]))
+        if "klantbeeld" in sources:
+            for r in _csv(folder / "klantbeeld.csv"):
+                kb.append((month, bsn_ok(r["bsn"]), r["assessment_datum"], r["plan_van_aanpak_datum"],
+                           r["afstand_arbeidsmarkt"], r["laatste_contact_datum"]))
+        if "formatie" in sources:
+            for r in _csv(folder / "formatie.csv"):
+                formatie.append((r["maand"], r["team"], r["klantmanager_id"], float(r["fte"].replace(",", "."))))
+        for partner, path in sorted(choose(folder).items()) if "trajecten" in sources else ():
             rows, bad = _read_partner(path, partner, month)
             quarantined["trajecten"] += bad
             traj.extend(rows)
     b = pd.DataFrame(benefits, columns=["month", "reg", "code", "person", "leefvorm", "start", "end", "reden",
-                                        "kenmerk", "geslacht", "km"])
+                                        "kenmerk", "geslacht", "km", "geboortedatum"])
     b["start"] = pd.to_datetime(b["start"], format="%Y-%m-%d")
     b["end"] = pd.to_datetime(b["end"].replace("", None), format="%Y-%m-%d")
     k = pd.DataFrame(kb, columns=["month", "person", "assessment", "pva", "afstand", "contact"])

@@ -30,7 +30,8 @@ def test_another_seed_gives_other_data(workdir, small_demo):
 
 
 def test_a_shorter_range_writes_the_same_months(workdir, small_demo):
-    """The world does not depend on the range written: --from/--to cut the same data."""
+    """The world does not depend on the range written: --from/--to cut the same data (the memo's
+    period alone, --to 2018-05, is the default run's first 53 months)."""
     part = workdir / "part"
     generate(part, scale=0.1, seed=42, start="2017-11", end="2018-01")
     assert sorted(p.name for p in part.iterdir() if p.is_dir()) == ["2017-11", "2017-12", "2018-01"]
@@ -42,11 +43,11 @@ def test_a_shorter_range_writes_the_same_months(workdir, small_demo):
 def test_marker_and_summary(small_demo):
     out, summary = small_demo
     marker = json.loads((out / ".statmon-demo").read_text(encoding="utf-8"))
-    assert (marker["seed"], marker["scale"], marker["from"], marker["to"]) == (42, 0.1, "2014-01", "2018-05")
+    assert (marker["seed"], marker["scale"], marker["from"], marker["to"]) == (42, 0.1, "2014-01", "2020-06")
     assert marker["calibrated"] is True
     assert marker["figures"]["statushouders_in_bijstand"] == 78
     months = sorted(p.name for p in out.iterdir() if p.is_dir())
-    assert months[0] == "2014-01" and months[-1] == "2018-05" and len(months) == 53
+    assert months[0] == "2014-01" and months[-1] == "2020-06" and len(months) == 78
     files = [p for p in out.rglob("*") if p.is_file()]
     assert summary["files"] == len(files)
     assert summary["bytes"] == sum(p.stat().st_size for p in files if p.name != ".statmon-demo")

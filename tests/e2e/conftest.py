@@ -1,4 +1,4 @@
-"""The whole pipeline on the calibrated demo data (scale 1, seed 42, 2014-01..2018-05): the data
+"""The whole pipeline on the calibrated demo data (scale 1, seed 42, 2014-01..2020-06): the data
 the README's figure table comes from. One real `statmon run` shared by the tests here."""
 import os
 import subprocess

@@ -31,9 +31,9 @@ def test_registration_gap_is_flagged_and_repaired(memo_con):
         "select registration_missing, statushouders_on_benefit from marts.caseload_monthly where month = date '2018-05-01'"
     ).fetchone()
     assert 0 < missing < total
-    listed = memo_con.execute(
-        "select count(distinct person_id) from marts.dq_issues where rule_id = 'statushouder_registration_missing' "
-        "and last_seen_month = date '2018-05-01'").fetchone()[0]
+    listed = memo_con.execute(  # listed as of 2018-05: found in that month (the data go on after it)
+        "select count(distinct person_id) from intermediate.int_dq_findings "
+        "where rule_id = 'statushouder_registration_missing' and seen_month = date '2018-05-01'").fetchone()[0]
     assert listed == missing
     cohorts = dict(memo_con.execute(
         "select cohort_year, max(persons) from marts.cohort_progress where cohort_year in (2014, 2015) group by 1").fetchall())

@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import duckdb  # noqa: E402
 
-from orchestration.ingest import ensure_landing_schema, ingest_month  # noqa: E402
+from orchestration.db import ensure_landing_schema  # noqa: E402
+
+from orchestration.sources.ingest import ingest_month  # noqa: E402
 
 HEADER = ("statistiekjaar;statistiekmaand;registratienummer_uitkering;statistiekcode;bsn;geboortedatum;geslacht;"
           "leefvorm;aanvangsdatum_uitkering;einddatum_uitkering;reden_beeindiging;kenmerk_statushouder;klantmanager_id")

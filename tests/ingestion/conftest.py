@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from ingestion_helpers import FIXTURES, write_partner_xlsx
-from orchestration.ingest import ensure_landing_schema
+from orchestration.db import ensure_landing_schema
 
 
 @pytest.fixture

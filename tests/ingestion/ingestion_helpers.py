@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from orchestration.ingest import SOURCE_KINDS, ingest_month
+from orchestration.sources.ingest import SOURCE_KINDS, ingest_month
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY = b"test-pseudonym-key"

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from ingestion_helpers import KEY, TRAJECT_HEADER, by_result, ingest_all, write_xlsx
-from orchestration.ingest import find_months, ingest_month
+from orchestration.sources.ingest import find_months, ingest_month
 
 
 def quarantine(con, source: str) -> list[tuple]:
@@ -162,7 +162,7 @@ def test_unreadable_partner_file_fails_with_a_steward_message(con, tmp_path, fil
     assert f"{result.source}: {result.message}" == message
     assert con.execute("SELECT status, message FROM landing.deliveries").fetchall() == [("failed", result.message)]
     assert con.execute("SELECT count(*) FROM landing.trajecten").fetchone()[0] == 0
-    assert con.execute("SELECT count(*) FROM parsed.trajecten").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM landing.expectation_results").fetchone()[0] == 0
 
 
 def test_xlsx_without_the_sheet_fails(con, tmp_path):
@@ -277,7 +277,7 @@ def test_an_overlong_line_is_a_malformed_row(con, tmp_path):
 
 
 def test_files_no_source_reads_are_named(raw_dir):
-    from orchestration.ingest import unmatched_files
+    from orchestration.sources.ingest import unmatched_files
 
     month = raw_dir / "2018-03"
     (month / "trajecten_agros.xlsx").rename(month / "trajecten_agros_maart.csv")

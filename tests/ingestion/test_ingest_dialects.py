@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ingestion_helpers import CANONICAL_TRAJECTORIES, KEY, PARTNER_INITIATIVE, by_result, iso
-from orchestration.ingest import ingest_month
+from orchestration.sources.ingest import drop_prepared, ingest_month, prepare_file
 from orchestration.pseudonym import pseudonymise
 from orchestration.sources.registry import load_registry
 
@@ -65,17 +65,21 @@ def test_legacy_agros_and_pasmatch_layouts_map_headers_and_vocabularies(con, raw
     assert {r.status for r in results if r.source not in ("trajecten_agros", "trajecten_pasmatch")} == {"missing"}
 
 
-def test_legacy_pasmatch_parsed_batch_has_canonical_text(con, raw_dir):
-    ingest_month(con, raw_dir, "2016-06", "trajecten", KEY)
-    rows = con.execute(
-        """SELECT row_number, bsn_check, initiatief, aanmelddatum, uitkomst, uren_per_week
-           FROM parsed.trajecten WHERE source = 'trajecten_pasmatch' ORDER BY row_number"""
-    ).fetchall()
+def test_legacy_pasmatch_rows_as_the_rules_see_them_are_canonical_text(con, raw_dir):
+    prepared = prepare_file(con, raw_dir / "2016-06" / "trajecten_pasmatch.csv")
+    try:
+        rows = con.execute(
+            f"""SELECT row_number, bsn_check, initiatief, aanmelddatum, uitkomst, uren_per_week
+                FROM {prepared.table} ORDER BY row_number"""
+        ).fetchall()
+    finally:
+        drop_prepared(con, prepared)
     assert rows == [
         (1, "ok", "PASMATCH", "2018-01-15", "LOPEND", None),
         (2, "ok", "PASMATCH", "2017-11-20", "WERK", "32.5"),   # 'Plaatsing': value maps ignore case
         (3, "ok", "PASMATCH", "2018-03-05", None, None),
     ]
+    assert prepared.layout.name == "legacy"
 
 
 def test_windows_1252_values_are_decoded(con, raw_dir, tmp_path):

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from ingestion_helpers import KEY, by_result, excel_serial, write_xlsx
 from orchestration.config import REGISTRY_FILE
-from orchestration.ingest import ensure_landing_schema, ingest_month
+from orchestration.db import ensure_landing_schema
+from orchestration.sources.ingest import ingest_month
 from orchestration.pseudonym import pseudonymise
-from orchestration.sources.rules import code_list
+from orchestration.quality.suites import code_list
 
 CANONICAL = ["bsn", "initiatief", "aanmelddatum", "startdatum", "einddatum", "uitkomst", "uitkomstdatum",
              "uren_per_week"]

@@ -10,15 +10,18 @@ import time
 import pytest
 
 from ingestion_helpers import KEY, by_result, ingest_all
-from orchestration.ingest import ingest_month
+from orchestration.sources.ingest import ingest_month
 
-TABLES = ("landing.uitkeringen", "parsed.uitkeringen", "landing.quarantine", "landing.row_issues")
+TABLES = ("landing.uitkeringen", "landing.quarantine", "landing.row_issues")
 
 
 def snapshot(con) -> dict:
-    return {t: con.execute(f"SELECT * EXCLUDE (file_hash) FROM {t} ORDER BY ALL").fetchall()
-            if t != "landing.row_issues" else con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in (*TABLES, "landing.trajecten", "landing.brp", "landing.klantbeeld", "landing.formatie")}
+    tables = {t: con.execute(f"SELECT * EXCLUDE (file_hash) FROM {t} ORDER BY ALL").fetchall()
+              if t != "landing.row_issues" else con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+              for t in (*TABLES, "landing.trajecten", "landing.brp", "landing.klantbeeld", "landing.formatie")}
+    tables["landing.expectation_results"] = con.execute(
+        "SELECT * EXCLUDE (file_hash, inputs_hash) FROM landing.expectation_results ORDER BY ALL").fetchall()
+    return tables
 
 
 def tree_digest(root) -> dict:
@@ -55,7 +58,13 @@ def test_changed_redelivery_replaces_that_source_and_month_only(con, raw_dir):
     assert con.execute(
         "SELECT row_number, uitkomst, file_hash FROM landing.trajecten WHERE source = 'trajecten_uaf' AND delivery_month = '2018-03-01'"
     ).fetchall() == [(1, "OPLEIDING_HBO_WO", new_hash)]
-    assert con.execute("SELECT count(*), min(file_hash) FROM parsed.trajecten WHERE source = 'trajecten_uaf'").fetchone() == (2, new_hash)
+    # the row rules' results are those of the new version: 2 rows checked, the bad BSN found
+    assert con.execute(
+        """SELECT DISTINCT element_count, file_hash FROM landing.expectation_results
+           WHERE source = 'trajecten_uaf' AND delivery_month = '2018-03-01'""").fetchall() == [(2, new_hash)]
+    assert con.execute(
+        """SELECT unexpected_count FROM landing.expectation_results
+           WHERE source = 'trajecten_uaf' AND delivery_month = '2018-03-01' AND rule = 'bsn_invalid'""").fetchall() == [(1,)]
     assert con.execute("SELECT row_number, rule FROM landing.quarantine WHERE source = 'trajecten_uaf'").fetchall() == [
         (2, "bsn_invalid")]
     assert con.execute(
@@ -116,12 +125,13 @@ def test_a_crash_inside_the_transaction_leaves_the_previous_version(con, raw_dir
     deliveries_before = con.execute("SELECT count(*) FROM landing.deliveries").fetchone()[0]
     path = raw_dir / "2018-03" / "uitkeringen.csv"
     path.write_bytes(path.read_bytes().replace(b"U001", b"U001B"))
-    con.execute("ALTER TABLE landing.row_issues RENAME TO row_issues_away")
+    # row_issues is written after landing, quarantine and the rules' results
+    con.execute("ALTER TABLE landing.row_issues RENAME COLUMN message TO message_away")
     try:
-        with pytest.raises(Exception, match="row_issues"):
+        with pytest.raises(Exception, match="message"):
             ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)
     finally:
-        con.execute("ALTER TABLE landing.row_issues_away RENAME TO row_issues")
+        con.execute("ALTER TABLE landing.row_issues RENAME COLUMN message_away TO message")
     assert snapshot(con) == before
     assert con.execute("SELECT count(*) FROM landing.deliveries").fetchone()[0] == deliveries_before
     (result,) = ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)

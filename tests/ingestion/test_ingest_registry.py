@@ -9,7 +9,7 @@ import yaml
 
 from ingestion_helpers import KEY, by_result
 from orchestration.config import REGISTRY_FILE
-from orchestration.ingest import ingest_month
+from orchestration.sources.ingest import ingest_month
 from orchestration.pseudonym import pseudonymise
 from orchestration.sources.registry import RegistryError, load_registry, parse_registry
 

@@ -31,8 +31,8 @@ CONFIG_GLOBS = ("orchestration/**/*.yaml", "orchestration/**/*.yml", "pyproject.
                 "dbt_project/**/*.yml", "config/*")
 CONFIG_PRIVATE_PATH = re.compile(r"\b(?:%s)(?:\.\w+)*\._[A-Za-z]\w*" % "|".join(LIBRARIES))
 
-# Until h13b's branch (issue 13, the GX worker without private calls) is merged: remove then.
-KNOWN_EXCEPTIONS = {"orchestration/quality/gx_worker.py"}
+# Files allowed a private use, each with the reason and until when. None: keep it that way.
+KNOWN_EXCEPTIONS: set[str] = set()
 
 
 def _is_private(name: str) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 LANDING_DDL = Path(__file__).resolve().parents[2] / "orchestration" / "sources" / "landing.sql"
+CBS_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "cbs_cohort_reference.csv"
 
 FIRST_MONTH = date(2017, 1, 1)
 INITIATIVES = ["ADVIES_ONDERWIJS", "UAF", "AGROS", "PASMATCH", "AAN_DE_SLAG", "TIMNIT", "VIP", "STARTBAAN",
@@ -86,8 +87,73 @@ def _on_benefit(panel: Panel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["person_id", "m"]).drop_duplicates()
 
 
-def build_marts(panel: Panel) -> dict[str, pd.DataFrame]:
-    """The mart tables, aggregated from the panel with DuckDB SQL."""
+# The rendement marts are simulated apart from the panel (their estimation is tested in
+# tests/effect): per initiative, participants with a start month (months before the month the
+# estimate is as of), matched or not, and months until they left the bijstand for work and for
+# study. (code, participants, latest start: months back, earliest start: months back, hazard of
+# work per month after the first 3 months (lock-in: a quarter of it before), hazard of study).
+EFFECT_INITIATIVES = (
+    ("AGROS", 110, 0, 34, 0.07, 0.004),
+    ("PASMATCH", 60, 2, 30, 0.035, 0.004),
+    ("UAF", 48, 0, 30, 0.02, 0.05),
+    ("ADVIES_ONDERWIJS", 140, 0, 18, 0.03, 0.03),  # nobody started 24 months ago: h = 24 not reached
+    ("VOORSCHAKEL", 26, 0, 9, 0.03, 0.06),  # only h = 6
+    ("VIP", 14, 0, 28, 0.05, 0.0),  # too_few everywhere
+)
+COMPARISON_HAZARD = {"werk": 0.035, "studie": 0.012}
+
+
+def build_effect_marts(as_of: date, seed: int = 12) -> dict[str, pd.DataFrame]:
+    """marts.initiative_effect and marts.initiative_effect_curve as of ``as_of``, with the
+    effect contract's counts exact over simulated participants (so the identities the
+    suppression protects hold), the comparison share a known curve and a normal interval."""
+    rng = np.random.default_rng(seed)
+    effect_rows, curve_rows = [], []
+    for code, n, latest, earliest, work_hazard, study_hazard in EFFECT_INITIATIVES:
+        back = rng.integers(latest, earliest + 1, n)  # months from the start month to as_of
+        matched = rng.random(n) > 0.04
+        lags = {}
+        for outcome, hazard in (("werk", work_hazard), ("studie", study_hazard)):
+            k = np.arange(25)
+            monthly = np.where(k < 3, hazard / 4, hazard)
+            survival = np.cumprod(1 - monthly)
+            draws = rng.random(n)
+            lags[outcome] = np.array([int(np.argmax(survival < d)) if (survival < d).any() else 99 for d in draws])
+        for outcome in ("werk", "studie"):
+            comparison = [1 - (1 - COMPARISON_HAZARD[outcome]) ** (k + 1) for k in range(25)]
+            for k in range(25):
+                counting = back >= k
+                m = int((counting & matched).sum())
+                if m == 0:
+                    continue
+                p = float(((lags[outcome] <= k) & counting & matched).sum()) / m
+                status = "estimated" if m >= 20 else "too_few"
+                curve_rows.append((as_of, code, outcome, k, m, p, comparison[k], status))
+                if k in (6, 12, 24):
+                    c = comparison[k]
+                    half = 196 * np.sqrt(p * (1 - p) / m + c * (1 - c) / (3 * m) + 1e-4)
+                    estimate = (p, c, min(1.0, 1.4 * c), 100 * (p - c), 100 * (p - c) - half, 100 * (p - c) + half,
+                                "bootstrap") if status == "estimated" else (None,) * 7
+                    effect_rows.append((as_of, code, outcome, k, int(counting.sum()), m, 3 * m + 17 + int(k == 6),
+                                        *estimate, status))
+            for h in (6, 12, 24):  # a horizon whose participants are all unmatched still has a row
+                counting = back >= h
+                if counting.any() and not (counting & matched).any():
+                    effect_rows.append((as_of, code, outcome, h, int(counting.sum()), 0, 0, *(None,) * 7, "too_few"))
+    effect = pd.DataFrame(effect_rows, columns=[
+        "as_of_month", "initiative_code", "outcome", "horizon_months", "participants", "matched_participants",
+        "controls", "participant_share", "comparison_share", "naive_share", "effect_pp", "effect_ci_low_pp",
+        "effect_ci_high_pp", "interval_method", "estimate_status"])
+    curve = pd.DataFrame(curve_rows, columns=[
+        "as_of_month", "initiative_code", "outcome", "months_since_start", "matched_participants",
+        "participant_share", "comparison_share", "estimate_status"])
+    return {"initiative_effect": effect.sort_values(["initiative_code", "outcome", "horizon_months"]),
+            "initiative_effect_curve": curve.sort_values(["initiative_code", "outcome", "months_since_start"])}
+
+
+def build_marts(panel: Panel, effect_as_of: date | None = None) -> dict[str, pd.DataFrame]:
+    """The mart tables, aggregated from the panel with DuckDB SQL; the rendement marts as of
+    ``effect_as_of`` (default: the panel's last month)."""
     con = duckdb.connect()
     persons = panel.persons
     on = _on_benefit(panel)
@@ -184,6 +250,10 @@ def build_marts(panel: Panel) -> dict[str, pd.DataFrame]:
         "detail": ["kenmerk_statushouder ontbreekt", "BSN faalt de elfproef", "uitkering verdwenen"],
     })
     con.close()
+    marts.update(build_effect_marts(effect_as_of or month_date(last_m)))
+    # the real seed file (national figures are not simulated)
+    marts["national_cohort_reference"] = pd.read_csv(CBS_SEED, dtype={"measure": str}).astype(
+        {"cohort_year": "int32", "months_since_permit": "int32", "percentage": "float64"})
     return marts
 
 
@@ -195,6 +265,8 @@ _TYPES = {
     "cohort_progress": "cohort_year INTEGER, months_since_permit INTEGER, persons INTEGER, on_benefit INTEGER, outflow_work INTEGER, outflow_study INTEGER",
     "cohort_progress_settlement": "cohort_year INTEGER, months_since_permit INTEGER, persons INTEGER, on_benefit INTEGER, outflow_work INTEGER, outflow_study INTEGER",
     "participation_by_gender": "month DATE, gender VARCHAR, statushouders_on_benefit INTEGER, in_trajectory INTEGER, assessed INTEGER, ended_work INTEGER, ended_study INTEGER",
+    "initiative_effect": "as_of_month DATE, initiative_code VARCHAR, outcome VARCHAR, horizon_months INTEGER, participants INTEGER, matched_participants INTEGER, controls INTEGER, participant_share DOUBLE, comparison_share DOUBLE, naive_share DOUBLE, effect_pp DOUBLE, effect_ci_low_pp DOUBLE, effect_ci_high_pp DOUBLE, interval_method VARCHAR, estimate_status VARCHAR",
+    "initiative_effect_curve": "as_of_month DATE, initiative_code VARCHAR, outcome VARCHAR, months_since_start INTEGER, matched_participants INTEGER, participant_share DOUBLE, comparison_share DOUBLE, estimate_status VARCHAR",
     "dq_issues": "rule_id VARCHAR, severity VARCHAR, source VARCHAR, record_key VARCHAR, first_seen_month DATE, last_seen_month DATE, status VARCHAR, detail VARCHAR",
 }
 
@@ -212,6 +284,11 @@ def write_warehouse(path: Path, marts: dict[str, pd.DataFrame]) -> Path:
             con.register("frame", marts[table][names])
             con.execute(f"INSERT INTO marts.{table} SELECT * FROM frame")
             con.unregister("frame")
+        # the dbt seed of national reference figures, where dbt loads it (schema reference)
+        con.execute("CREATE SCHEMA IF NOT EXISTS reference")
+        con.register("frame", marts["national_cohort_reference"])
+        con.execute("CREATE OR REPLACE TABLE reference.cbs_cohort_reference AS SELECT * FROM frame")
+        con.unregister("frame")
         con.execute("DELETE FROM landing.quarantine")
         con.execute("""INSERT INTO landing.quarantine VALUES
             (DATE '2017-03-01', 'uitkeringen', '2017-03/uitkeringen.csv', 'abc', 17, 'bsn', '******789',

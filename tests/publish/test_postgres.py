@@ -96,3 +96,48 @@ def test_dsn_from_parts(monkeypatch):
     assert pg_dsn_from_env() == "host='db.example' dbname='bi'"
     monkeypatch.setenv("STATMON_PG_DSN", "postgresql://u@h/d")
     assert pg_dsn_from_env() == "postgresql://u@h/d"
+
+
+def test_postgres_tables_and_columns_carry_the_dbt_descriptions(warehouse, tmp_path, pg):
+    """A BI user browsing the schema reads each column's definition beside it: the dbt
+    descriptions, through the published file's comments (one source of truth)."""
+    from orchestration.publish.descriptions import dbt_descriptions
+
+    con, schema = pg
+    result = publish(warehouse, tmp_path / "out", None)
+    publish_postgres(result.published_file, DSN, schema=schema)
+    dbt = dbt_descriptions()
+    with con.cursor() as cur:
+        cur.execute("SELECT obj_description(%s::regclass, 'pg_class')", (f'"{schema}".caseload_monthly',))
+        assert cur.fetchone()[0] == dbt["caseload_monthly"][0]
+        cur.execute("""SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a
+                       WHERE a.attrelid = %s::regclass AND a.attnum > 0""", (f'"{schema}".caseload_monthly',))
+        comments = dict(cur.fetchall())
+        assert comments["statushouders_on_benefit"] == dbt["caseload_monthly"][1]["statushouders_on_benefit"]
+        assert "suppressed" in comments["statushouders_on_benefit_suppressed"]
+        cur.execute("SELECT col_description(%s::regclass, 2)", (f'"{schema}".outflow_quarterly',))
+        assert cur.fetchone()[0] == dbt["outflow_monthly"][1]["reason_group"]
+
+
+def test_postgres_holds_the_rendement(warehouse, tmp_path, pg):
+    """The rendement tables arrive whole in PostgreSQL, with their NULLs, flags and comments."""
+    from orchestration.publish.descriptions import dbt_descriptions
+
+    con, schema = pg
+    result = publish(warehouse, tmp_path / "out", None)
+    publish_postgres(result.published_file, DSN, schema=schema)
+    src = duckdb.connect(str(result.published_file), read_only=True)
+    try:
+        for table, order in (("initiative_effect", "initiative_code, outcome, horizon_months"),
+                             ("initiative_effect_curve", "initiative_code, outcome, months_since_start")):
+            expected = src.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+            assert expected and _pg_rows(con, schema, table, order) == expected, table
+            assert any(None in row for row in expected)  # NULLs (too_few, suppressed) survive as NULL
+    finally:
+        src.close()
+    with con.cursor() as cur:
+        cur.execute("""SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a
+                       WHERE a.attrelid = %s::regclass AND a.attnum > 0""", (f'"{schema}".initiative_effect',))
+        comments = dict(cur.fetchall())
+    assert comments["effect_pp"] == dbt_descriptions()["initiative_effect"][1]["effect_pp"]
+    assert "count it is computed from" in comments["effect_pp_suppressed"]

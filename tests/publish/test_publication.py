@@ -224,3 +224,30 @@ def test_stewards_file(warehouse, tmp_path):
     assert log.run_id.tolist() == ["run-9"]
     again = publish_stewards(warehouse, out)
     assert len(_log(again.published_file)) == 2
+
+
+def test_published_tables_and_columns_carry_the_dbt_descriptions(warehouse, tmp_path):
+    """Every published table and every column of a mart has its dbt description as a comment
+    (COMMENT ON), read from the dbt project's yml; flags and the period totals are described too."""
+    from orchestration.publish.descriptions import dbt_descriptions
+    from orchestration.publish.tables import PUBLISHED_TABLES
+
+    result = publish(warehouse, tmp_path / "out", None)
+    dbt = dbt_descriptions()
+    con = duckdb.connect(str(result.published_file), read_only=True)
+    try:
+        tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        columns = {(t, c): text for t, c, text in con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns()").fetchall()}
+    finally:
+        con.close()
+    for spec in PUBLISHED_TABLES:
+        assert tables[spec.name], f"{spec.name} has no comment"
+        for name, _ in spec.published_columns():
+            assert columns[(spec.name, name)], f"{spec.name}.{name} has no comment"
+    assert tables["caseload_monthly"] == dbt["caseload_monthly"][0]
+    for column, text in dbt["participation_by_gender"][1].items():
+        assert columns[("participation_by_gender", column)] == text
+    assert columns[("outflow_quarterly", "benefits_ended")] == dbt["outflow_monthly"][1]["benefits_ended"]
+    assert columns[("national_cohort_reference", "source_url")] == dbt["cbs_cohort_reference"][1]["source_url"]
+    assert tables["revisions"] and columns[("revisions", "old_value")]

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from attacker import KEYS, Published, identities, recoverable, sandwiched, _k
+from attacker import KEYS, Published, disclosed, identities, recoverable, sandwiched, _k
 from marts_fixture import write_warehouse
 from orchestration.publish import publish
 from orchestration.publish.suppression import RELATIONS, Ratio, apply_suppression
@@ -15,9 +15,25 @@ from orchestration.publish.core import _derive
 from orchestration.publish.tables import MART_TABLES, PUBLISHED_TABLES
 
 
+def _as_read(marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The marts as the publication reads them: its columns, its expressions and its rows."""
+    con = duckdb.connect()
+    try:
+        out = {}
+        for t in MART_TABLES:
+            con.register("mart", marts[t.name])
+            columns = ", ".join(f'{t.read_sql(c.name)} AS "{c.name}"' for c in t.columns)
+            out[t.name] = con.execute(f"SELECT {columns} FROM mart" + (f" WHERE {t.read_where}" if t.read_where
+                                                                        else "")).df()
+            con.unregister("mart")
+        return out
+    finally:
+        con.close()
+
+
 def _frames(panel_marts) -> dict[str, pd.DataFrame]:
     """The published tables before suppression: the marts' contract columns, plus the year totals."""
-    return _derive({t.name: panel_marts[t.name][[c.name for c in t.columns]].copy() for t in MART_TABLES})
+    return _derive(_as_read(panel_marts))
 
 
 def _read_published(path) -> dict[str, pd.DataFrame]:
@@ -80,7 +96,7 @@ def test_flags_and_exact_counts(published, panel_marts):
 def frames_with_small_cells(panel_marts):
     """The marts, with one month whose family households are few, and one year whose outflow to
     work is small in one month only (the simulated data has neither)."""
-    marts = {t.name: panel_marts[t.name][[c.name for c in t.columns]].copy() for t in MART_TABLES}
+    marts = _as_read(panel_marts)
     c = marts["caseload_monthly"]
     c.loc[5, "single_households"] += c.loc[5, "family_households"] - 3
     c.loc[5, "family_households"] = 3
@@ -91,29 +107,50 @@ def frames_with_small_cells(panel_marts):
     return _derive(marts)
 
 
-@pytest.mark.parametrize("kind", ["row", "tables", "months", "years"])
+@pytest.mark.parametrize("kind", ["row", "tables", "months", "years", "periods", "effect"])
 def test_differencing_recovers_nothing(published, frames_with_small_cells, panel_marts, kind):
     # the attack works where only primary suppression was applied...
     weak = Published(apply_suppression(frames_with_small_cells, relations=()).frames)
-    found = recoverable(weak, identities(weak, kinds=(kind,)))
+    found = disclosed(weak, recoverable(weak, identities(weak, kinds=(kind,))))
     assert found, f"the {kind} attack found nothing to recover in primary-only output"
     if kind in ("tables", "months"):  # exact identities in the data: recovered = true value
         # (outflow to work was altered above, so only the caseload identities still hold exactly)
         checked = {c: v for c, v in found.items() if c[2] == "statushouders_on_benefit" or kind == "months"}
         assert checked and all(v == _truth(panel_marts, c) for c, v in checked.items())
+    if kind == "effect":  # the unmatched participants come back: participants - matched, 1..4
+        unmatched = {c: v for c, v in found.items() if c[2] == "unmatched"}
+        assert unmatched and all(v == _truth(panel_marts, (c[0], c[1], "participants"))
+                                 - _truth(panel_marts, (c[0], c[1], "matched_participants")) for c, v in unmatched.items())
+        assert any(c[2] == "matched_participants step" for c in found)  # and the starters of a quarter
     # ...and recovers nothing once secondary suppression is applied
     strong = Published(apply_suppression(frames_with_small_cells).frames)
-    assert recoverable(strong, identities(strong, kinds=(kind,))) == {}
+    assert disclosed(strong, recoverable(strong, identities(strong, kinds=(kind,)))) == {}
     # nor from the publication itself
     _, tables = published
     pub = Published(tables)
-    assert recoverable(pub, identities(pub, kinds=(kind,))) == {}
+    assert disclosed(pub, recoverable(pub, identities(pub, kinds=(kind,)))) == {}
+
+
+def test_a_hidden_month_is_not_the_quarter_minus_the_published_months(frames_with_small_cells):
+    """The attack the quarter and year totals invite: a suppressed month = its quarter (or year)
+    total minus the other months of it. It recovers the true count from primary-only output,
+    and nothing from the secondary-suppressed output, with every identity together."""
+    o = frames_with_small_cells["outflow_monthly"]
+    small = o.index[(o.reason_group == "werk") & (o.benefits_ended == 2)][0]
+    cell = ("outflow_monthly", (_k(o.at[small, "month"]), "werk"), "benefits_ended")
+    weak = Published(apply_suppression(frames_with_small_cells, relations=()).frames)
+    assert weak.cells[cell] == "hidden"
+    assert weak.cells[("outflow_quarterly", (_k(o.at[small, "month"]), "werk"), "benefits_ended")] == 14.0
+    assert recoverable(weak, identities(weak, kinds=("periods",)))[cell] == 2.0
+    strong = Published(apply_suppression(frames_with_small_cells).frames)
+    assert strong.cells[cell] == "hidden"
+    assert disclosed(strong, recoverable(strong, identities(strong))) == {}
 
 
 def test_all_identities_together_recover_nothing(published):
     _, tables = published
     pub = Published(tables)
-    assert recoverable(pub, identities(pub)) == {}
+    assert disclosed(pub, recoverable(pub, identities(pub))) == {}
 
 
 def test_ratio_does_not_reveal_a_hidden_caseload(published, primary_only, panel_marts):

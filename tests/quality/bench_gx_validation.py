@@ -1,11 +1,12 @@
-"""Timing of the GX validations (not a test; run by hand):
+"""Timing of what GX does in the pipeline (not a test; run by hand):
 
     .venv/bin/python tests/quality/bench_gx_validation.py [rows ...]
 
-Builds parsed.uitkeringen and landing.uitkeringen of the given sizes (default 5,000 and 400,000
-rows; 1% with an unknown code, 0.5% with a failing BSN check) in a temporary DuckDB file and
-times `validate_parsed_batch` (the row-rule suite, 15 expectations) and `run_file_rules` per size,
-after GX was imported once."""
+Lands uitkeringen deliveries of the given sizes (default 5,000 and 400,000 rows, two months each)
+with the real ingestion (the row rules compiled to SQL, their results recorded), then times the
+file rules (`run_file_rules`: GX on the landed rows of the new month), the same call again (the
+delivery unchanged: recorded results reused, no GX), and the Data Docs of the month. GX's import
+and context are timed apart, first."""
 from __future__ import annotations
 
 import sys
@@ -13,52 +14,48 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingestion"))
 
+import duckdb  # noqa: E402
 
-def build(con, rows: int, month: str) -> None:
-    d = f"{month}-01"
-    con.execute(f"""INSERT INTO parsed.uitkeringen BY NAME SELECT DATE '{d}' AS delivery_month, 'uitkeringen' AS source,
-        '{month}/uitkeringen.csv' AS source_file, 'h' AS file_hash, i::INTEGER AS row_number,
-        md5(i::VARCHAR)[1:32] AS person_id, CASE WHEN i % 200 = 0 THEN 'elfproef' ELSE 'ok' END AS bsn_check,
-        '{int(month[:4])}' AS statistiekjaar, '{int(month[5:])}' AS statistiekmaand, 'UK' || i AS registratienummer_uitkering,
-        CASE WHEN i % 100 = 0 THEN '99' ELSE '01' END AS statistiekcode, '1990-01-01' AS geboortedatum,
-        CASE WHEN i % 2 = 0 THEN '1' ELSE '2' END AS geslacht, '1' AS leefvorm, '2016-01-01' AS aanvangsdatum_uitkering,
-        NULL AS einddatum_uitkering, NULL AS reden_beeindiging, 'J' AS kenmerk_statushouder, 'km1' AS klantmanager_id
-        FROM range(1, {rows} + 1) t(i)""")
-    con.execute(f"""INSERT INTO landing.uitkeringen BY NAME SELECT * EXCLUDE (bsn_check) REPLACE (statistiekjaar::INTEGER AS statistiekjaar,
-        statistiekmaand::INTEGER AS statistiekmaand, geboortedatum::DATE AS geboortedatum,
-        aanvangsdatum_uitkering::DATE AS aanvangsdatum_uitkering, einddatum_uitkering::DATE AS einddatum_uitkering)
-        FROM parsed.uitkeringen WHERE delivery_month = DATE '{d}'""")
-    con.execute(f"INSERT INTO landing.deliveries VALUES (DATE '{d}', 'uitkeringen', '{month}/uitkeringen.csv', 'h', 1, 'loaded', "
-                f"{rows}, {rows}, 0, NULL, now())")
+from bench_uitkeringen import write_month  # noqa: E402
 
 
 def main(sizes: list[int]) -> None:
-    from orchestration.ingest import ensure_landing_schema
+    from orchestration.db import ensure_landing_schema
+    from orchestration.quality import gx
+    from orchestration.quality.data_docs import build_data_docs
     from orchestration.quality.file_rules import run_file_rules
-    from orchestration.quality.gx_runner import gx_context, validate_parsed_batch
+    from orchestration.sources.ingest import ingest_month
 
     started = time.perf_counter()
-    gx_context()
+    gx.context()
     print(f"GX import + context: {time.perf_counter() - started:.1f} s")
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "bench.duckdb"))
         ensure_landing_schema(con)
         for index, rows in enumerate(sizes):
-            previous, month = f"2017-{index + 1:02d}", f"2018-{index + 1:02d}"
-            build(con, rows, previous)
-            build(con, rows, month)
-            validate_parsed_batch(con, "uitkeringen", [previous])  # warm-up: suite and asset created
+            months = [f"{2016 + index}-01", f"{2016 + index}-02"]
+            for seed, month in enumerate(months):
+                folder = Path(tmp) / "raw" / month
+                folder.mkdir(parents=True)
+                write_month(folder / "uitkeringen.csv", rows, int(month[:4]), int(month[5:]), seed=seed)
+                started = time.perf_counter()
+                ingest_month(con, Path(tmp) / "raw", month, "uitkeringen", b"bench-key")
+                landed = time.perf_counter() - started
+            run_file_rules(con, "uitkeringen", months[:1])
             started = time.perf_counter()
-            outcomes = validate_parsed_batch(con, "uitkeringen", [month])
-            row_rules = time.perf_counter() - started
-            started = time.perf_counter()
-            run_file_rules(con, "uitkeringen", [month])
+            outcomes = run_file_rules(con, "uitkeringen", months[1:])
             file_rules = time.perf_counter() - started
-            failed = sum(not o.success for o in outcomes)
-            print(f"{rows:>9,} rows: row rules {row_rules:6.2f} s ({len(outcomes)} expectations, {failed} failed), "
-                  f"file rules {file_rules:6.2f} s")
+            started = time.perf_counter()
+            run_file_rules(con, "uitkeringen", months[1:])
+            reused = time.perf_counter() - started
+            started = time.perf_counter()
+            build_data_docs(con, months[1], Path(tmp) / "docs" / months[1])
+            docs = time.perf_counter() - started
+            failed = sum(not o.passed for o in outcomes)
+            print(f"{rows:>9,} rows: landed with row rules recorded {landed:6.2f} s, file rules {file_rules:6.2f} s "
+                  f"({len(outcomes)} outcomes, {failed} failed), unchanged again {reused:5.2f} s, Data Docs {docs:5.2f} s")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import hashlib
 import duckdb
 import pytest
 
-from orchestration.quality.tables import ensure_quality_tables
+from orchestration.db import ensure_landing_schema
 
 
 def pid(n: int) -> str:
@@ -23,7 +23,7 @@ def first_day(month: str) -> dt.date:
 @pytest.fixture
 def con(tmp_path):
     connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_quality_tables(connection)
+    ensure_landing_schema(connection)
     yield connection
     connection.close()
 

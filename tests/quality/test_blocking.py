@@ -85,8 +85,10 @@ def test_failed_warn_outcome_never_blocks(con):
 def test_error_severity_expectation_blocks(con):
     land_months(con, ["2018-01", "2018-02"])
     con.execute(
-        """INSERT INTO landing.expectation_results VALUES (DATE '2018-02-01', 'uitkeringen', 'suite',
-           'expect_table_columns_to_match_set', NULL, 'required_columns', 'error', false, 10, NULL, 'bsn missing', now())"""
+        """INSERT INTO landing.expectation_results (delivery_month, source, suite_name, expectation_type, column_name,
+               rule, severity, success, element_count, unexpected_count, detail, validated_at)
+           VALUES (DATE '2018-02-01', 'uitkeringen', 'suite', 'expect_table_columns_to_match_set', NULL,
+                   'required_columns', 'error', false, 10, NULL, 'bsn missing', now())"""
     )
     assert blocking_months(con) == ["2018-02"]
 

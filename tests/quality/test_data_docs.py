@@ -43,3 +43,22 @@ def test_offline_overview_links_to_the_gx_pages(con, tmp_path):
         assert (out / target).exists(), target
     assert re.search(r"<td>uitkeringen</td><td><a [^>]+>file_rules.uitkeringen</a></td><td>failed</td><td>2</td><td>1</td>"
                      r"<td>row_count_vs_previous_month</td>", overview)
+
+
+def test_the_site_is_rebuilt_only_when_the_month_s_results_changed(con, tmp_path):
+    add_benefits(con, "2018-04", range(100))
+    add_benefits(con, "2018-05", range(30))
+    run_file_rules(con, "uitkeringen", ["2018-04", "2018-05"])
+    out = tmp_path / "docs"
+    index = build_data_docs(con, "2018-05", out)
+    built = {p: p.stat().st_mtime_ns for p in (index, out / "index.html")}
+    # the same results: nothing is written
+    assert build_data_docs(con, "2018-05", out) == index
+    assert {p: p.stat().st_mtime_ns for p in built} == built
+    # another result of the month (a benefits file delivered again with more rows): rebuilt
+    add_benefits(con, "2018-05", range(30, 60))
+    con.execute("UPDATE landing.uitkeringen SET file_hash = 'hash-2' WHERE delivery_month = DATE '2018-05-01'")
+    run_file_rules(con, "uitkeringen", ["2018-05"])
+    build_data_docs(con, "2018-05", out)
+    assert (out / "index.html").stat().st_mtime_ns > built[out / "index.html"]
+    assert "<td>passed</td>" in (out / "index.html").read_text()  # 60 rows: within 50..200

@@ -167,3 +167,20 @@ def test_results_of_removed_deliveries_are_forgotten(con):
     run_file_rules(con, "uitkeringen", ["2018-03"])
     run_file_rules(con, "trajecten", ["2018-03"])
     assert con.execute("SELECT count(*) FROM landing.check_results WHERE source = 'uitkeringen'").fetchone()[0] == 3
+
+
+def test_a_delivery_is_validated_again_only_when_what_it_reads_changed(con):
+    add_benefits(con, "2018-03", range(100))
+    add_benefits(con, "2018-04", range(45))
+    validated_at = "SELECT DISTINCT validated_at FROM landing.expectation_results WHERE delivery_month = DATE '2018-04-01'"
+    assert not by_rule(run_file_rules(con, "uitkeringen", ["2018-04"]), "row_count_vs_previous_month").passed
+    (first,) = con.execute(validated_at).fetchall()
+    # nothing changed: the recorded results stand
+    assert not by_rule(run_file_rules(con, "uitkeringen", ["2018-04"]), "row_count_vs_previous_month").passed
+    assert con.execute(validated_at).fetchall() == [first]
+    # the previous month was delivered again with 80 rows: April's bounds are now 40..160
+    con.execute("DELETE FROM landing.uitkeringen WHERE delivery_month = DATE '2018-03-01'")
+    add_benefits(con, "2018-03", range(80))
+    assert by_rule(run_file_rules(con, "uitkeringen", ["2018-04"]), "row_count_vs_previous_month").passed
+    (second,) = con.execute(validated_at).fetchall()
+    assert second[0] > first[0]

@@ -14,7 +14,10 @@ def test_the_same_month_twice_gives_identical_marts_and_publication(scenarios, g
     chain = scenarios["rerun"].wait()
     result = chain.steps["same_month"]
     assert result.rc == 0, result.describe()
-    assert good_run.marts and all(good_run.marts.values()), "the marts of the good run are empty"
+    # initiative_effect counts a participant only 6 months after the start: the 3 months of these
+    # deliveries hold none (its curve does), so the comparison of that mart is empty on purpose
+    filled = {name: rows for name, rows in good_run.marts.items() if name != "initiative_effect"}
+    assert filled and all(filled.values()), "the marts of the good run are empty"
     assert _diff(good_run.marts, chain.steps["marts_after_same_month"]) == []
     assert _diff(good_run.published, chain.steps["published_after_same_month"]) == []
     # the byte-identical files were recognised as such and not loaded again

@@ -113,7 +113,8 @@ def test_without_a_key_the_pipeline_refuses_data_that_is_not_demo(good_run, tmp_
 
 def _person_ids(raw, month: str, key: bytes, tmp_path) -> dict[int, str]:
     """person_id per row of the month's uitkeringen, ingested with `key` into a fresh warehouse."""
-    from orchestration.ingest import ensure_landing_schema, ingest_month
+    from orchestration.db import ensure_landing_schema
+    from orchestration.sources.ingest import ingest_month
 
     path = tmp_path / f"w-{hashlib.sha256(key).hexdigest()[:8]}.duckdb"
     con = duckdb.connect(str(path))

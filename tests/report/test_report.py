@@ -10,11 +10,13 @@ import pytest
 
 from orchestration.report import build_report
 from orchestration.report import charts
-from orchestration.report.format import Figure, SUPPRESSED_MARK, figure_text, month_name, number, percent, ratio
+from orchestration.report.format import (Figure, SUPPRESSED_MARK, figure_text, month_name, number, percent, ratio,
+                                         signed)
 
-EXPECTED_SECTIONS = ["Kerncijfers", "Initiatieven en resultaten", "Uitstroom naar werk en studie",
-                     "Cohort 2014/2015 en latere cohorten", "Participatie van vrouwen", "Resultaten Timnit",
-                     "Caseload per klantmanager en benodigde formatie", "Datakwaliteit"]
+EXPECTED_SECTIONS = ["Kerncijfers", "Wat is er veranderd sinds de vorige rapportage", "Initiatieven en resultaten",
+                     "Rendement van de initiatieven", "Uitstroom naar werk en studie", "Cohort 2014/2015 en latere cohorten", "Participatie van vrouwen",
+                     "Resultaten Timnit", "Caseload per klantmanager en benodigde formatie", "Datakwaliteit",
+                     "Werkwijze", "Bijlage: maandcijfers"]
 
 
 class Outline(HTMLParser):
@@ -134,6 +136,7 @@ def test_month_choice(published_file, tmp_path):
 def test_dutch_formats_and_suppressed_figures():
     assert number(1234) == "1.234" and number(1234567.25, 1) == "1.234.567,2"
     assert percent(0.125) == "12,5%" and month_name(__import__("datetime").date(2018, 5, 1)) == "mei 2018"
+    assert (signed(3.24), signed(-8.1), signed(0.01), signed(-0.04)) == ("+3,2", "\u22128,1", "0,0", "0,0")
     assert figure_text(Figure.of(3, suppressed=True)) == SUPPRESSED_MARK
     assert figure_text(Figure.of(30) + Figure.of(None, suppressed=True)) == "≥ 30"
     assert ratio(Figure.of(None, True), Figure.of(100)).hidden  # a ratio over a hidden count stays hidden

@@ -1,22 +1,24 @@
-"""Ingestion: a month's delivery files -> schema `landing` (typed, pseudonymised), `parsed` (the
-batch as the row rules saw it, for GX) and the quarantine / row issues.
+"""Ingestion: a month's delivery files -> schema `landing` (typed, pseudonymised), the quarantine,
+the row issues, and the result of every row rule (landing.expectation_results).
 
 Per file, all in DuckDB SQL over all rows (no Python loop over rows except decoding
 Windows-1252 and reading xlsx):
-  read (orchestration/sources/readers.py) -> prepare (trim, value maps, constants, normalise dates
-  and numbers, derive bsn_check) -> pseudonymise the distinct valid BSNs (HMAC in Python, joined in
-  DuckDB) -> evaluate the row rules compiled from expectations/<kind>.json
-  (orchestration/sources/rules.py) -> write, in one transaction per source and month.
+  read (readers.py) -> prepare (`prepare_delivery`: trim, value maps, constants, normalise dates
+  and numbers, derive bsn_check) -> pseudonymise the distinct valid BSNs (HMAC in DuckDB) ->
+  evaluate the row rules compiled from expectations/<kind>.json (rules.py) -> write the landed
+  rows, the quarantine, the row issues, each expectation's result and the delivery, in one
+  transaction per source and month. Every row is written once.
 
 Guarantees (tests/ingestion):
 - rows_in == rows_loaded + rows_quarantined for every loaded file (asserted here too);
 - a (source, month) holds one file version: a changed re-delivery replaces its rows in landing,
-  parsed, quarantine and row_issues; a byte-identical one (same sha256 as the version loaded)
-  changes nothing (status `unchanged`);
+  quarantine, row_issues and its row-rule results; a byte-identical one (same sha256 as the version
+  loaded) changes nothing (status `unchanged`): its recorded results stand;
 - a file that cannot be read fails that source for that month (status `failed`) and the rows of
   the version loaded before, if any, stay in force (for uitkeringen the month cannot be published:
   severity `error`);
-- no BSN is written anywhere: landing/parsed carry person_id; quarantine shows `******123`;
+- no BSN is written anywhere: landing carries person_id; quarantine shows `******123`; example
+  values of the results are masked;
 - raw/ is only read.
 """
 from __future__ import annotations
@@ -29,13 +31,15 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.config import LANDING_DDL_FILE
+from orchestration.db import ensure_landing_schema
 from orchestration.pseudonym import hmac_sql, hmac_sql_params
+from orchestration.quality import suites
+from orchestration.quality.expectation_results import (EXAMPLE_COUNT, ExpectationResult, column_map_result,
+                                                       delete_results, store_results)
 from orchestration.sources.readers import DeliveryUnreadable, RawBatch, drop_batch, read_delivery
 from orchestration.sources.registry import SOURCE_KINDS, Kind, Layout, Source, load_registry
-from orchestration.sources.rules import CompiledRule, compile_rules, quote_ident, sql_literal
+from orchestration.sources.rules import CompiledRule, compile_rules, parse_date_sql, quote_ident, sql_literal
 
-PARSED_DDL_FILE = Path(__file__).resolve().parent / "sources" / "parsed.sql"
 MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # Leading/trailing whitespace of any kind: ASCII, non-breaking (U+00A0), the other unicode
@@ -44,7 +48,8 @@ MONTH_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _SPACE_CLASS = r"[\t\n\x0B\f\r \x{A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]"
 TRIM_REGEX = f"^{_SPACE_CLASS}+|{_SPACE_CLASS}+$"
 
-__all__ = ["SOURCE_KINDS", "DeliveryResult", "ensure_landing_schema", "find_months", "ingest_month", "unmatched_files"]
+__all__ = ["SOURCE_KINDS", "DeliveryResult", "PreparedDelivery", "find_months", "ingest_month",
+           "prepare_delivery", "prepare_file", "unmatched_files"]
 
 
 @dataclass
@@ -59,12 +64,6 @@ class DeliveryResult:
     message: str = ""
     severity: str = "info"          # error | warn | info
     file_hash: str | None = None
-
-
-def ensure_landing_schema(con) -> None:
-    """Create the landing and parsed schemas (idempotent)."""
-    con.execute(Path(LANDING_DDL_FILE).read_text(encoding="utf-8"))
-    con.execute(PARSED_DDL_FILE.read_text(encoding="utf-8"))
 
 
 def find_months(raw_dir: Path, today: dt.date | None = None) -> tuple[list[str], list[str]]:
@@ -116,22 +115,35 @@ def _iso(expr: str) -> str:
 ISO = "'%Y-%m-%d'"
 DUTCH = "'%d-%m-%Y'"
 EXCEL_EPOCH = "DATE '1899-12-30'"
+# The shape a date must have to be read in a dialect: DuckDB's strptime alone also reads 1-3 digit
+# years ('03-02-18' as the year 18), which no delivery means.
+ISO_SHAPE = "'[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}'"
+DUTCH_SHAPE = "'[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}'"
+COMPACT, COMPACT_SHAPE = "'%Y%m%d'", "'[0-9]{8}'"
+
+
+def _shaped(t: str, shape: str, fmt: str) -> str:
+    """ISO text of `t` read with `fmt` when it has `shape`, else NULL."""
+    return f"CASE WHEN regexp_full_match({t}, {shape}) THEN {_iso(f'try_strptime({t}, {fmt})')} END"
 
 
 def _date_sql(t: str, date_format: str) -> str:
-    """Normalised date text: YYYY-MM-DD when `t` parses in the dialect, else `t` itself."""
+    """Normalised date text: YYYY-MM-DD when `t` parses in the dialect, else `t` itself (the
+    rules then see it fail)."""
     if date_format == "excel":
         # an Excel date cell (read as ISO text), an Excel serial number (days since 1899-12-30,
         # as in a cell without date format), or Dutch date text typed into a text cell
         serial = (f"CASE WHEN regexp_full_match({t}, '[0-9]{{1,7}}([.][0-9]+)?') "
                   f"AND CAST({t} AS DOUBLE) BETWEEN 1 AND 2958465 "
                   f"THEN {_iso(f'{EXCEL_EPOCH} + CAST(floor(CAST({t} AS DOUBLE)) AS INTEGER)')} END")
-        return (f"coalesce({serial}, {_iso(f'try_strptime({t}, {ISO})')}, "
-                f"{_iso(f'try_strptime({t}, {DUTCH})')}, {t})")
+        return f"coalesce({serial}, {_shaped(t, ISO_SHAPE, ISO)}, {_shaped(t, DUTCH_SHAPE, DUTCH)}, {t})"
     if date_format == "YYYY-MM-DD":
         return t  # already the canonical form; the rules test that it parses
-    fmt = {"DD-MM-YYYY": "%d-%m-%Y", "YYYYMMDD": "%Y%m%d"}[date_format]
-    return f"coalesce({_iso(f'try_strptime({t}, {sql_literal(fmt)})')}, {t})"
+    if date_format == "DD-MM-YYYY":
+        return f"coalesce({_shaped(t, DUTCH_SHAPE, DUTCH)}, {t})"
+    if date_format == "YYYYMMDD":
+        return f"coalesce({_shaped(t, COMPACT_SHAPE, COMPACT)}, {t})"
+    raise ValueError(f"date format {date_format!r} has no reader")  # pragma: no cover - the registry validates it
 
 
 def _brp_date_sql(t: str) -> str:
@@ -197,6 +209,64 @@ def _bsn_check_sql(inner: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Preparing a delivery: the rows exactly as the row rules see them
+
+@dataclass
+class PreparedDelivery:
+    """One delivery file read and prepared. `table` is a temporary table with `row_number`, every
+    canonical column as text as the row rules see it (trimmed, mapped, dates normalised; BRP dates
+    also as `<column>_raw`), and for kinds with a BSN: `bsn` (trimmed, as delivered), `bsn9` and
+    `bsn_check`. Rows that could not be split into fields are only in `batch.malformed_table`.
+    Drop it with `drop_prepared` (it holds BSNs: it never leaves the connection)."""
+
+    table: str
+    batch: RawBatch
+    source: Source
+    kind: Kind
+    layout: Layout
+
+
+def prepare_delivery(con, path: Path, data: bytes, source: Source, kind: Kind, file_label: str) -> PreparedDelivery:
+    """Read one delivery file (raises DeliveryUnreadable) and prepare its rows for the row rules.
+    Ingestion lands what this gives; the GX oracle test validates the same rows with GX."""
+    batch = read_delivery(con, path, data, source, kind, file_label)
+    try:
+        layout = next(l for l in source.layouts if l.name == batch.layout)
+        has_bsn = any(c.type == "bsn" for c in kind.columns)
+        select = (f"SELECT {_prepare_select(kind, source, layout, batch.rows_read > PRETEST_TRIM_ROWS)} "
+                  f"FROM {batch.table}")
+        table = batch.table + "_prep"
+        con.execute(f"CREATE TEMP TABLE {table} AS {_bsn_check_sql(select) if has_bsn else select}")
+    except BaseException:
+        drop_batch(con, batch)
+        raise
+    return PreparedDelivery(table, batch, source, kind, layout)
+
+
+def drop_prepared(con, prepared: PreparedDelivery | None) -> None:
+    if prepared is not None:
+        con.execute(f"DROP TABLE IF EXISTS {prepared.table}")
+        drop_batch(con, prepared.batch)
+
+
+def source_of_file(path: Path, sources: tuple[Source, ...]) -> Source | None:
+    """The source a file name belongs to: of the matching patterns the most specific (longest),
+    so `trajecten_uaf_extra.csv` is partner uaf_extra's, not uaf's. None when none matches."""
+    matching = [s for s in sources if s.matches(Path(path).name)]
+    return max(matching, key=lambda s: len(s.pattern)) if matching else None
+
+
+def prepare_file(con, path: Path, registry_path: Path | None = None) -> PreparedDelivery:
+    """`prepare_delivery` for a file, its source found by its name in the registry."""
+    registry = load_registry(registry_path)
+    source = source_of_file(path, registry.sources)
+    if source is None:
+        raise LookupError(f"{Path(path).name}: matches no source of the registry")
+    return prepare_delivery(con, Path(path), Path(path).read_bytes(), source, registry.kinds[source.kind],
+                            Path(path).name)
+
+
+# ---------------------------------------------------------------------------------------------
 # One delivery
 
 def _file_hash(data: bytes) -> str:
@@ -209,7 +279,7 @@ def _last_loaded(con, source: str, month_date: dt.date):
            FROM landing.deliveries WHERE source = ? AND delivery_month = ? AND status = 'loaded'
            ORDER BY loaded_at DESC LIMIT 1""",
         [source, month_date],
-    ).fetchone()
+    ).fetchall()
 
 
 def _record_delivery(con, month_date, source, source_file, file_hash, file_size, status,
@@ -245,49 +315,53 @@ def _landing_select(kind: Kind, source: Source, rules: list[CompiledRule], linea
             parts.append("person_id")
         elif col.type in ("text", "code"):
             parts.append(f"{v} AS {name}")
-        elif col.type == "integer":
-            parts.append(f"TRY_CAST({v} AS INTEGER) AS {name}")
-        elif col.type == "number":
-            parts.append(f"TRY_CAST({v} AS DOUBLE) AS {name}")
-        elif col.type == "date":
-            parts.append(f"CAST(try_strptime({v}, '%Y-%m-%d') AS DATE) AS {name}")
-        elif col.type == "brp_date":
-            parts.append(f"CAST(try_strptime({v}, '%Y-%m-%d') AS DATE) AS {name}")
-            parts.append(f"{quote_ident(col.name + '_raw')}")
+        elif col.type in ("integer", "number"):
+            parts.append(f"TRY_CAST({v} AS {'INTEGER' if col.type == 'integer' else 'DOUBLE'}) AS {name}")
+        elif col.type in ("date", "brp_date"):
+            # read as the date rule read it (orchestration/sources/rules.py)
+            parts.append(f"CAST({parse_date_sql(v, '%Y-%m-%d')} AS DATE) AS {name}")
+            if col.type == "brp_date":
+                parts.append(f"{quote_ident(col.name + '_raw')}")
         elif col.type == "month":
             parts.append(f"CAST(try_strptime({v} || '-01', '%Y-%m-%d') AS DATE) AS {name}")
     return ", ".join(parts)
 
 
-def _parsed_select(kind: Kind, source: Source, lineage: str) -> str:
-    parts = [lineage]
-    if kind.name == "trajecten":
-        parts.append(f"{sql_literal(source.partner)} AS partner")
-    for col in kind.columns:
-        if col.type == "bsn":
-            parts += ["person_id", "bsn_check"]
-        else:
-            parts.append(quote_ident(col.name))
-            if col.type == "brp_date":
-                parts.append(quote_ident(col.name + "_raw"))
-    return ", ".join(parts)
+def _counts_and_results(con, checked: str, rules: list[CompiledRule], suite: dict, source: str, month: str,
+                        file_hash: str) -> tuple[tuple[int, int, int], list[ExpectationResult]]:
+    """In one pass over the checked rows: (rows loaded, rows quarantined, loaded rows with an
+    issue) and each rule's result (rows checked, rows failing, the first failing values)."""
+    issue_any = " OR ".join(f"f{r.index}" for r in rules if r.on_fail != "quarantine") or "FALSE"
+    aggregates = ["count(*)", "count(*) FILTER (WHERE NOT quarantined)", "count(*) FILTER (WHERE quarantined)",
+                  f"count(*) FILTER (WHERE NOT quarantined AND ({issue_any}))"]
+    for r in rules:
+        aggregates += [f"count(*) FILTER (WHERE f{r.index})",
+                       f"flatten(min_by([{quote_ident(r.column)}], row_number, {EXAMPLE_COUNT}) FILTER (WHERE f{r.index}))"]
+    ((rows, loaded, quarantined, with_issues, *per_rule),) = con.execute(
+        f"SELECT {', '.join(aggregates)} FROM {checked}").fetchall()
+    inputs = suites.inputs_hash(suite, file_hash)
+    results = [
+        ExpectationResult(source=source, month=month, suite_name=suite["name"], index=r.index, expectation=r.expectation,
+                          success=not unexpected, result=column_map_result(rows, unexpected, examples),
+                          file_hash=file_hash, inputs_hash=inputs)
+        for r, unexpected, examples in zip(rules, per_rule[0::2], per_rule[1::2])
+    ]
+    return (loaded, quarantined, with_issues), results
 
 
-def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, month: str,
-          month_date: dt.date, source_file: str, file_hash: str, key: bytes,
-          rules: list[CompiledRule]) -> tuple[int, int, int]:
-    """Prepare, check and write one read batch. Returns (rows_loaded, rows_quarantined,
+def _load(con, prepared: PreparedDelivery, month: str, month_date: dt.date, source_file: str, file_hash: str,
+          key: bytes, rules: list[CompiledRule], suite: dict) -> tuple[int, int, int]:
+    """Check and write one prepared delivery. Returns (rows_loaded, rows_quarantined,
     rows_with_issues). Runs inside the caller's transaction."""
-    prepared, checked, pseudonyms = batch.table + "_prep", batch.table + "_chk", batch.table + "_pid"
+    kind, source, batch = prepared.kind, prepared.source, prepared.batch
+    checked, pseudonyms = batch.table + "_chk", batch.table + "_pid"
     has_bsn = any(c.type == "bsn" for c in kind.columns)
-    select = f"SELECT {_prepare_select(kind, source, layout, batch.rows_read > PRETEST_TRIM_ROWS)} FROM {batch.table}"
-    con.execute(f"CREATE TEMP TABLE {prepared} AS {_bsn_check_sql(select) if has_bsn else select}")
     try:
         if has_bsn:
             # one HMAC per distinct valid BSN, computed by DuckDB; the key is a bound parameter
             con.execute(
                 f"CREATE TEMP TABLE {pseudonyms} AS SELECT bsn9, {hmac_sql('bsn9')} AS person_id "
-                f"FROM (SELECT DISTINCT bsn9 FROM {prepared} WHERE bsn_check = 'ok')",
+                f"FROM (SELECT DISTINCT bsn9 FROM {prepared.table} WHERE bsn_check = 'ok')",
                 hmac_sql_params(key),
             )
             join = f"LEFT JOIN {pseudonyms} ps ON ps.bsn9 = p.bsn9 AND p.bsn_check = 'ok'"
@@ -299,7 +373,7 @@ def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, mont
         quarantined = " OR ".join(f"f{r.index}" for r in quarantine_rules) or "FALSE"
         con.execute(
             f"CREATE TEMP TABLE {checked} AS SELECT *, ({quarantined}) AS quarantined "
-            f"FROM (SELECT p.*, {person}, {flags} FROM {prepared} p {join})"
+            f"FROM (SELECT p.*, {person}, {flags} FROM {prepared.table} p {join})"
         )
 
         def lineage(with_hash: bool = True) -> str:
@@ -309,16 +383,14 @@ def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, mont
 
         record_key = f"{quote_ident(kind.record_key)}" if kind.record_key else "NULL::VARCHAR"
         issue_rules = [r for r in rules if r.on_fail != "quarantine"]
-        issue_any = " OR ".join(f"f{r.index}" for r in issue_rules) or "FALSE"
-        loaded, quarantined_rows, with_issues = con.execute(
-            f"SELECT count(*) FILTER (WHERE NOT quarantined), count(*) FILTER (WHERE quarantined), "
-            f"count(*) FILTER (WHERE NOT quarantined AND ({issue_any})) FROM {checked}"
-        ).fetchone()
+        (loaded, quarantined_rows, with_issues), results = _counts_and_results(
+            con, checked, rules, suite, source.source, month, file_hash)
+        store_results(con, results)
         # Statements that would write nothing are skipped: for the many small partner files the
         # fixed cost of a statement outweighs its work.
-        con.execute(f"INSERT INTO landing.{kind.name} BY NAME SELECT {_landing_select(kind, source, rules, lineage())} "
-                    f"FROM {checked} WHERE NOT quarantined")
-        con.execute(f"INSERT INTO parsed.{kind.name} BY NAME SELECT {_parsed_select(kind, source, lineage())} FROM {checked}")
+        if loaded:
+            con.execute(f"INSERT INTO landing.{kind.name} BY NAME SELECT {_landing_select(kind, source, rules, lineage())} "
+                        f"FROM {checked} WHERE NOT quarantined")
         if quarantine_rules and quarantined_rows:
             def reported_value(r: CompiledRule) -> str:
                 if r.report_column == "bsn" or r.column == "bsn":
@@ -356,34 +428,28 @@ def _load(con, batch: RawBatch, kind: Kind, source: Source, layout: Layout, mont
         return loaded, quarantined_rows + batch.rows_malformed, with_issues
     finally:
         try:
-            con.execute(f"DROP TABLE IF EXISTS {prepared}; DROP TABLE IF EXISTS {checked}; DROP TABLE IF EXISTS {pseudonyms}")
+            con.execute(f"DROP TABLE IF EXISTS {checked}; DROP TABLE IF EXISTS {pseudonyms}")
         except duckdb.Error:
             pass  # the transaction failed: its rollback removes these tables (created inside it)
 
 
-def _delete_version(con, kind: str, source: str, month_date: dt.date) -> None:
-    for table in (f"landing.{kind}", f"parsed.{kind}", "landing.quarantine", "landing.row_issues"):
+def _delete_version(con, kind: str, source: str, month_date: dt.date, suite_name: str) -> None:
+    for table in (f"landing.{kind}", "landing.quarantine", "landing.row_issues"):
         con.execute(f"DELETE FROM {table} WHERE source = ? AND delivery_month = ?", [source, month_date])
+    delete_results(con, source, month_date.strftime("%Y-%m"), suite_name)
 
 
 def _candidates(month_dir: Path, source: Source, all_sources: tuple[Source, ...]) -> list[Path]:
-    """The files of `source` in a month folder, newest first (by modification time, then name).
-    A file that several patterns match belongs to the most specific one (the longest pattern):
-    `trajecten_uaf_extra.csv` is partner uaf_extra's, not uaf's."""
+    """The files of `source` in a month folder, newest first (by modification time, then name)."""
     if not month_dir.is_dir():
         return []
-    files = []
-    for p in month_dir.iterdir():
-        if not p.is_file() or p.name.startswith((".", "~$")) or not source.matches(p.name):
-            continue
-        owner = max((s for s in all_sources if s.matches(p.name)), key=lambda s: len(s.pattern))
-        if owner.source == source.source:
-            files.append(p)
+    files = [p for p in month_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+             and getattr(source_of_file(p, all_sources), "source", None) == source.source]
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
 
 def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
-                   key: bytes, rules_cache: dict, all_sources: tuple[Source, ...]) -> list[DeliveryResult]:
+                   key: bytes, suite: dict, all_sources: tuple[Source, ...]) -> list[DeliveryResult]:
     candidates = _candidates(raw_dir / month, source, all_sources)
     if not candidates:
         return [DeliveryResult(source.source, None, "missing",
@@ -403,7 +469,7 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
 
     data = winner.read_bytes()
     file_hash = _file_hash(data)
-    previous = _last_loaded(con, source.source, month_date)
+    previous = (_last_loaded(con, source.source, month_date) or [None])[0]
     if previous and previous[1] == file_hash:
         message = f"identical to the version already loaded ({previous[0]}); nothing changed"
         _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "unchanged",
@@ -412,10 +478,10 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
                                       None, message, "info", file_hash))
         return results
 
-    batch = None
+    prepared = None
     try:
         try:
-            batch = read_delivery(con, winner, data, source, kind, winner_file)
+            prepared = prepare_delivery(con, winner, data, source, kind, winner_file)
         except DeliveryUnreadable as err:
             keep = (f"the version loaded earlier ({previous[0]}) stays in force" if previous
                     else f"no earlier version of this month is loaded")
@@ -428,16 +494,13 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
                                           file_hash=file_hash))
             return results
 
-        layout = next(l for l in source.layouts if l.name == batch.layout)
-        rules_key = (kind.name, source.date_format)
-        if rules_key not in rules_cache:
-            rules_cache[rules_key] = compile_rules(kind.name, month, source.date_format)
-        rules = rules_cache[rules_key]
+        batch = prepared.batch
+        rules = compile_rules(suite, source.date_format)
         con.begin()
         try:
-            _delete_version(con, kind.name, source.source, month_date)
-            loaded, quarantined, with_issues = _load(con, batch, kind, source, layout, month, month_date,
-                                                     winner_file, file_hash, key, rules)
+            _delete_version(con, kind.name, source.source, month_date, suite["name"])
+            loaded, quarantined, with_issues = _load(con, prepared, month, month_date, winner_file, file_hash,
+                                                     key, rules, suite)
             if loaded + quarantined != batch.rows_in:
                 raise AssertionError(f"{winner_file}: rows in {batch.rows_in} != loaded {loaded} + quarantined {quarantined}")
             notes = list(batch.notes)
@@ -457,7 +520,7 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
                                       with_issues, message, "warn" if warn else "info", file_hash))
         return results
     finally:
-        drop_batch(con, batch)
+        drop_prepared(con, prepared)
 
 
 def unmatched_files(raw_dir: Path, month: str, registry_path: Path | None = None) -> list[str]:
@@ -482,19 +545,21 @@ def unmatched_files(raw_dir: Path, month: str, registry_path: Path | None = None
 
 
 def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
-                 registry_path: Path | None = None) -> list[DeliveryResult]:
+                 registry_path: Path | None = None, suite_path: Path | None = None) -> list[DeliveryResult]:
     """Ingest every source of `kind` for delivery month `month` (YYYY-MM) from raw_dir/<month>/.
-    One transaction per source; returns one DeliveryResult per file seen (or per missing source)."""
+    One transaction per source; returns one DeliveryResult per file seen (or per missing source).
+    `suite_path`: another row-rule suite than expectations/<kind>.json (tests)."""
     if not MONTH_FOLDER.match(month):
         raise ValueError(f"month must be YYYY-MM, not {month!r}")
     if kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
+    ensure_landing_schema(con)
     registry = load_registry(registry_path)
     raw_dir = Path(raw_dir)
     month_date = dt.date(int(month[:4]), int(month[5:7]), 1)
+    suite = suites.resolved_row_rules(kind, month, path=suite_path)
     results: list[DeliveryResult] = []
-    rules_cache: dict = {}
     for source in registry.sources_of(kind):
-        results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, rules_cache,
+        results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, suite,
                                   registry.sources)
     return results
