@@ -33,11 +33,12 @@ run: env
 test: env
 	$(BIN)/pytest
 
-## dagster-dev: the Dagster UI on http://127.0.0.1:3000 for this code location
+## dagster-dev: the Dagster UI on http://127.0.0.1:3000 for this code location (docs/orchestration.md)
+# The environment's bin/ on PATH: dagster-dbt finds `dbt` there when it parses the project at load.
 dagster-dev: env
-	mkdir -p warehouse/dagster_home
-	$(BIN)/python -m orchestration.dagster_home warehouse/dagster_home
-	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home STATMON_WAREHOUSE=$(CURDIR)/$(WAREHOUSE) STATMON_RAW_DIR=$(CURDIR)/$(RAW_DIR) $(BIN)/dagster dev
+	$(BIN)/python -m orchestration.dagster_home $(dir $(WAREHOUSE))dagster_home
+	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(abspath $(dir $(WAREHOUSE))dagster_home) \
+		STATMON_WAREHOUSE=$(abspath $(WAREHOUSE)) STATMON_RAW_DIR=$(abspath $(RAW_DIR)) $(BIN)/dagster dev
 
 ## docs: dbt docs (the data dictionary for BI users) into dbt_project/target/static_index.html
 docs: env
@@ -45,7 +46,7 @@ docs: env
 	@echo "open dbt_project/target/static_index.html (one self-contained file), or: cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir ."
 
 clean:
-	rm -rf warehouse/*.duckdb* warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs
+	rm -rf warehouse/*.duckdb* warehouse/*.dbt_target warehouse/published warehouse/dagster_home dbt_project/target dbt_project/logs
 
 ## bench: the benchmark (scale 1 and 100 beside the DuckDB lower bound) into bench/results.md; not part of test
 .PHONY: bench

@@ -50,14 +50,13 @@ RESULTS = REPO / "bench" / "results.md"
 STATMON = REPO / ".venv" / "bin" / "statmon"
 PYTHON = REPO / ".venv" / "bin" / "python"
 LOWER_BOUND = REPO / "bench" / "lower_bound.py"
-DBT_TARGET = REPO / "dbt_project" / "target"
 DEMO_MARKER = ".statmon-demo"
 PSEUDONYM_KEY = "statmon-bench-pseudonym-key"
 SEED = 42
 REFRESH_MONTH = "2018-05"
 HISTORY_RANGE = ("2014-01", "2022-01")  # 96 months of history and one new month
 HISTORY_LENGTHS = (12, 48, 96)
-NO_NEW_DATA = "no new data since the last publication: nothing rebuilt"  # statmon run's line (orchestration/dbt_state.py)
+NO_NEW_DATA = "no new data since the last publication: nothing rebuilt"  # statmon run's line (orchestration/build_record.py)
 REPORT_STEPS = ("council_report", "data_docs")  # Dagster steps timed apart from the refresh
 TARGETS = {  # issue 7
     ("refresh", 100): "<= 3x lower bound and < 120 s",
@@ -293,20 +292,18 @@ def dagster_steps(dagster_home: Path) -> tuple[dict, float | None, str | None]:
         con.close()
 
 
-def dbt_timings(run_id: str | None) -> dict:
-    """The run_results.json of this Dagster run's dbt invocation (dagster-dbt writes one target
-    directory per invocation, named after the op and the run id): per node execution seconds and
-    materialization. {} when dbt wrote none (its command failed)."""
-    if not run_id:
+def dbt_timings(warehouse: Path, since: float) -> dict:
+    """The run_results.json dbt wrote into the warehouse's dbt target path (config.dbt_target_path)
+    after `since` (epoch): per node execution seconds and materialization. {} when this run's dbt
+    wrote none (no build, or its command failed)."""
+    from orchestration.config import dbt_target_path
+
+    target = dbt_target_path(warehouse)
+    path = target / "run_results.json"
+    if not path.exists() or path.stat().st_mtime < since:
         return {}
-    candidates = list(DBT_TARGET.glob(f"*-{run_id[:7]}-*/run_results.json"))
-    if not candidates:
-        return {}
-    path = max(candidates, key=lambda p: p.stat().st_mtime)
     results = json.loads(path.read_text())
-    manifest_path = path.parent / "manifest.json"
-    if not manifest_path.exists():
-        manifest_path = DBT_TARGET / "manifest.json"
+    manifest_path = target / "manifest.json"
     nodes = json.loads(manifest_path.read_text()).get("nodes", {}) if manifest_path.exists() else {}
     out = {"elapsed": round(results.get("elapsed_time", 0.0), 3), "nodes": {}}
     for r in results["results"]:
@@ -315,15 +312,12 @@ def dbt_timings(run_id: str | None) -> dict:
             "seconds": round(r["execution_time"], 3), "status": r["status"],
             "materialized": (node.get("config") or {}).get("materialized"),
         }
-    shutil.rmtree(path.parent, ignore_errors=True)  # this run's compiled SQL; not needed any more
     return out
 
 
 def pipeline_run(ws: Workspace, figure: str, scale: float, month: str | None = None,
                  history_months: int | None = None) -> Run:
-    # the instance settings of the code being measured (a prepared state keeps the copy statmon
-    # made when it was prepared)
-    shutil.copyfile(REPO / "orchestration" / "dagster.yaml", ws.dagster_home / "dagster.yaml")
+    # the Dagster home's dagster.yaml: statmon run gives it the current one (orchestration/dagster_home.py)
     cmd = [str(STATMON), "run", "--raw-dir", str(ws.raw), "--warehouse", str(ws.warehouse)]
     if month:
         cmd += ["--month", month]
@@ -333,7 +327,7 @@ def pipeline_run(ws: Workspace, figure: str, scale: float, month: str | None = N
     by_command: dict = {}
     seconds, peak, rc = measure(cmd, ws.env(), REPO, log, by_command)
     steps, run_start, run_id = dagster_steps(ws.dagster_home)
-    dbt = dbt_timings(run_id)
+    dbt = dbt_timings(ws.warehouse, started_wall)
     output = log.read_text()
     detail = output[-400:] if rc else ""
     skipped_build = NO_NEW_DATA in output  # nothing changed since the last publication: no dbt build

@@ -27,6 +27,14 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("STATMON_WAREHOUSE", PROJECT_DIR / "warehouse" / "monitor.duckdb"))
 
 
+def dbt_target_path(warehouse: Path) -> Path:
+    """dbt's target path of a warehouse (`--target-path`): manifest, run results, dbt.log and the
+    partial-parse state, which dbt only reuses for the same profile (the warehouse path is part
+    of it), so each warehouse keeps its own: `<warehouse stem>.dbt_target/` beside it."""
+    warehouse = Path(warehouse)
+    return warehouse.parent / f"{warehouse.stem}.dbt_target"
+
+
 def published_dir(warehouse: Path | None = None) -> Path:
     """Published files live beside the warehouse: published.duckdb, published/<table>.parquet."""
     return (warehouse or warehouse_path()).parent

@@ -2,15 +2,18 @@
 
     landing/<kind>   (monthly)   orchestration/assets/landing.py   -> orchestration/sources/ingest.py
     landing/expectation_results  orchestration/assets/landing.py   -> orchestration/quality/file_rules.py
-    dbt models                   orchestration/assets/dbt.py       -> dbt_project/
+    dbt models                   orchestration/assets/dbt.py       -> dbt_project/, build_record.py
     publication, council_report  orchestration/assets/publication.py
     checks                       orchestration/checks.py           -> orchestration/quality/
     job, schedule, sensor        orchestration/jobs.py, schedules.py, sensors.py
 """
-import dagster as dg
+import sys
+from pathlib import Path
 
-from orchestration import dbt_prewarm
-from orchestration.assets.dbt import DBT_EXECUTABLE, StatmonDbtCliResource, dbt_project, statmon_dbt_models
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import dbt_project, statmon_dbt_models
 from orchestration.assets.landing import dq_waivers, expectation_results, landing_assets
 from orchestration.assets.publication import council_report, data_docs, publication
 from orchestration.checks import landing_checks
@@ -27,6 +30,7 @@ defs = dg.Definitions(
     sensors=[raw_delivery_sensor],
     resources={
         "warehouse": warehouse_resource_from_env(),
-        "dbt": StatmonDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_prewarm.dbt_executable(DBT_EXECUTABLE)),
+        # the dbt of this environment, also when its bin/ is not on PATH (statmon started by full path)
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },
 )

@@ -90,7 +90,7 @@ def _rebuild(warehouse: Path, out) -> bool:
     print("rebuilding the dbt models in full (dbt run --full-refresh) ...", file=out, flush=True)
     done = subprocess.run(
         [dbt, "run", "--full-refresh", "--quiet", "--project-dir", str(config.DBT_PROJECT_DIR),
-         "--profiles-dir", str(config.DBT_PROJECT_DIR)],
+         "--profiles-dir", str(config.DBT_PROJECT_DIR), "--target-path", str(config.dbt_target_path(warehouse))],
         env=env, cwd=config.DBT_PROJECT_DIR,
     )
     if done.returncode != 0:

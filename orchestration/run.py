@@ -1,15 +1,17 @@
 """`statmon run`: one Dagster run of the monthly graph over the months found in raw/ (or one
-month), in this process, with a persistent Dagster instance so the UI shows the same runs.
+month), in this process (`execute_in_process`), with the Dagster instance of the warehouse's
+Dagster home (orchestration/dagster_home.py), so the UI shows the same runs. dbt runs as
+dagster-dbt starts it: a `dbt build` subprocess of the dbt step (orchestration/assets/dbt.py).
 Prints a summary per month (its state as the publication gate sees it: published, waiting for its
 benefits delivery, blocked by an error; what a steward must act on) and returns the exit status:
 0 = done (months waiting for their benefits delivery and warnings included); 1 = a month is
 blocked by an `error` or a step failed; 2 = nothing could start (no months, no pseudonym key,
-another run in progress)."""
+another run in progress, a Dagster home it cannot use, a dbt project dbt cannot parse)."""
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -35,21 +37,6 @@ def single_run_lock(warehouse: Path):
         handle.write(str(os.getpid()))
         handle.flush()
         yield
-
-
-def dagster_instance(warehouse: Path):
-    """DAGSTER_HOME when set (as `dagster dev` uses it), else a home beside the warehouse."""
-    import dagster as dg
-
-    if not os.environ.get("DAGSTER_HOME"):
-        home = warehouse.parent / "dagster_home"
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home.resolve())
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
-    return dg.DagsterInstance.get()
 
 
 def select_months(raw_dir: Path, month: str | None) -> tuple[list[str], list[str]]:
@@ -96,34 +83,46 @@ def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=s
     if mode == "demo":
         print("demo data: no STATMON_PSEUDONYM_KEY set, using the local demo key beside the warehouse", file=sys.stderr)
 
+    from orchestration.dagster_home import DagsterHomeError, use_home
+
+    try:
+        use_home(warehouse)
+    except DagsterHomeError as exc:
+        print(f"statmon run: {exc}", file=sys.stderr)
+        return 2
+    run_started_utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
         with single_run_lock(warehouse):
-            result = _execute(raw_dir, warehouse, months)
+            result = _execute(warehouse, months)
     except RunInProgress as exc:
         print(f"statmon run: {exc}", file=sys.stderr)
         return 2
-    return _report(result, warehouse, months, time.perf_counter() - started, out)
+    if result is None:
+        return 2
+    status = _report(result, warehouse, months, time.perf_counter() - started, out)
+    from orchestration import build_record
+
+    if status == 0 and build_record.skipped_build_since(warehouse, run_started_utc):
+        print(build_record.NO_NEW_DATA, file=out)
+    return status
 
 
-def _execute(raw_dir: Path, warehouse: Path, months: list[str]):
-    # Before Dagster is imported: dbt imports itself and parses the project on the other core
-    # (orchestration/dbt_prewarm.py), from this warehouse's parse state; the build's
-    # `statmon-dbt` hands its command to it.
-    from orchestration import dbt_prewarm, dbt_state
+def _execute(warehouse: Path, months: list[str]):
+    """One Dagster run of the monthly job over `months`, in this process; None when dbt could not
+    parse the project (its messages are on stderr)."""
+    # dbt parses the project into this warehouse's target path (only what changed since its last
+    # parse there) on the other core while this process imports Dagster; the definitions read
+    # the manifest it writes.
+    from orchestration import dbt_manifest
 
-    server = dbt_prewarm.start_server(config.DBT_PROJECT_DIR, config.DBT_PROJECT_DIR, config.DBT_TARGET,
-                                      partial_parse=dbt_state.partial_parse_path(warehouse))
+    parse = dbt_manifest.start_parse(warehouse)
+    import dagster as dg
+
     try:
-        return _execute_job(warehouse, months)
-    finally:
-        if server is not None:
-            if server.process.poll() is not None:
-                # it parsed and took the build: its parse is this warehouse's state for the next run
-                dbt_state.keep_from_target(warehouse, server.parse_target)
-            server.stop()
-
-
-def _execute_job(warehouse: Path, months: list[str]):
+        dbt_manifest.finish_parse(parse)
+    except dbt_manifest.DbtParseError as exc:
+        print(f"statmon run: {exc}; nothing ran", file=sys.stderr)
+        return None
     from orchestration.definitions import defs
     from orchestration.partitions import run_tags_for_months
 
@@ -132,7 +131,7 @@ def _execute_job(warehouse: Path, months: list[str]):
     # log in DAGSTER_HOME keeps everything whatever the console shows.
     log_level = os.environ.get("STATMON_LOG_LEVEL", "INFO").upper()
     return job.execute_in_process(
-        instance=dagster_instance(warehouse),
+        instance=dg.DagsterInstance.get(),
         tags=run_tags_for_months([months[0], months[-1]] if len(months) > 1 else months),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,

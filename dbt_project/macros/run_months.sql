@@ -2,9 +2,11 @@
     Incremental models rebuild every month from the earliest changed one onwards, because a
     month's facts depend on earlier months (previous month on benefit, trajectory state as of). -#}
 
-{#- Where the months come from: var `months` when not empty (by hand, in tests), else the table
+{#- Where the months come from: var `months` when not empty (by hand, in tests), else the source
     landing.run_months that Dagster fills before each build. Reading a table at execution time
-    keeps dbt's partial parsing valid across runs (a changed --vars forces a full re-parse). -#}
+    keeps dbt's partial parsing valid across runs (a changed --vars forces a full re-parse).
+    A model that reads the run's months declares the source in a `-- depends_on:` comment, so
+    lineage (dbt docs, the Dagster asset graph) shows it. -#}
 {% macro run_months() -%}
     {%- set months = var('months', []) -%}
     {%- if months | length == 0 -%}
@@ -53,7 +55,11 @@
 
 {% macro run_months_from_table() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema='landing', identifier='run_months') -%}
+    {%- set run_months_source = source('landing', 'run_months') -%}
+    {#- in a dbt unit test the source is the test's given rows, not a table: a full build -#}
+    {%- if run_months_source.schema is none -%}{{ return([]) }}{%- endif -%}
+    {%- set relation = adapter.get_relation(database=run_months_source.database, schema=run_months_source.schema,
+                                            identifier=run_months_source.identifier) -%}
     {%- if relation is none -%}{{ return([]) }}{%- endif -%}
     {%- set result = run_query("select month from " ~ relation ~ " order by month") -%}
     {{ return(result.columns[0].values() | map('string') | list) }}

@@ -227,11 +227,26 @@ CREATE TABLE IF NOT EXISTS landing.retention_log (
     rows_removed  BIGINT               -- table: rows deleted
 );
 
--- The months of the current run, written by the dbt asset before `dbt build` (macro run_months):
--- the incremental models rebuild from the earliest of them on; empty = every month.
+-- ---------------------------------------------------------------------------------------------
+-- Control tables of the dbt build (written by orchestration/build_record.py before and after
+-- `dbt build`; not data).
+
+-- The months of the current run: dbt source `landing.run_months` (macro run_months); the
+-- incremental models rebuild from the earliest of them on; empty = every month.
 CREATE TABLE IF NOT EXISTS landing.run_months (
     month VARCHAR NOT NULL   -- YYYY-MM
 );
+
+-- Every decision about a build of the monthly graph: started, built (completed) or skipped (no
+-- new data since the last publication). A `started` without `built` makes the next build
+-- rebuild every month.
+CREATE TABLE IF NOT EXISTS landing.dbt_builds (
+    run_id      VARCHAR NOT NULL,    -- the Dagster run
+    fingerprint VARCHAR NOT NULL,    -- sha256 of everything the build reads
+    status      VARCHAR NOT NULL,    -- started, built, skipped
+    recorded_at TIMESTAMP NOT NULL   -- UTC
+);
+-- ---------------------------------------------------------------------------------------------
 
 -- Warehouses built before the row rules were recorded at ingestion: the columns added since, and
 -- what is gone (schema `parsed`, a second copy of every delivered row for GX; GX's own JSON of

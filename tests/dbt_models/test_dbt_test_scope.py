@@ -7,7 +7,7 @@ import duckdb
 from dbt_harness import AS_OF_DATE, new_landing_warehouse, run_dbt
 
 BENEFIT_KEY_UNIQUE = "unique_combination_stg_uitkeringen__benefits_month__benefit_id__person_id"
-PANEL_KEY_UNIQUE = "unique_combination_int_person_months_month__person_id"
+PANEL_KEY_UNIQUE = "int_person_months_keys_and_values"  # holds the unique (month, person_id) rule
 
 
 def built_models(tmp_path):

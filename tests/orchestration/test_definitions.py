@@ -26,8 +26,27 @@ def test_dbt_tests_are_asset_checks_and_landing_has_gx_checks():
     check_keys = {f"{k.asset_key.to_user_string()}:{k.name}" for k in defs.resolve_asset_graph().asset_check_keys}
     assert "landing/uitkeringen:row_rules" in check_keys
     assert "landing/uitkeringen:delivery" in check_keys
-    # dbt tests on the marts, e.g. the not-null tests of the contract's keys
-    assert any(k.startswith("marts/caseload_monthly:") for k in check_keys)
+    # dbt tests on the marts: the key and value rules in one check per mart, the invariants by name
+    assert "marts/caseload_monthly:caseload_monthly_keys_and_values" in check_keys
+    assert "marts/caseload_monthly:caseload_households_within_caseload" in check_keys
+    # no `error` check per not_null / unique / accepted_values rule any more: keys_and_values holds
+    # them (the code lists with a single `unique` test keep it; `warn` findings are tests of their own)
+    from orchestration.assets.dbt import manifest
+
+    per_rule = [t["name"] for t in manifest["nodes"].values() if t["resource_type"] == "test"
+                and (t.get("test_metadata") or {}).get("name") in ("not_null", "unique", "accepted_values",
+                                                                    "unique_combination")
+                and t["config"]["severity"] == "error" and not t["attached_node"].startswith("seed.")]
+    assert per_rule == []
+
+
+def test_the_run_months_reach_dbt_as_a_source_in_the_lineage():
+    """landing.run_months is a dbt source, upstream of every model that rebuilds by run month."""
+    graph = defs.resolve_asset_graph()
+    run_months = dg.AssetKey(["landing", "run_months"])
+    downstream = {k.to_user_string() for k in graph.get(run_months).child_keys}
+    assert {"staging/stg_uitkeringen__benefits", "staging/stg_brp__persons", "intermediate/int_person_months",
+            "intermediate/int_benefit_spells"} <= downstream, downstream
 
 
 def test_schedule_and_sensor_start_the_monthly_job():
@@ -46,7 +65,7 @@ def test_run_tags_cover_a_range_of_months():
 
 
 def test_a_dbt_build_with_errors_fails_but_failing_tests_do_not():
-    from orchestration.assets.dbt import dbt_build_failure
+    from orchestration.build_record import build_failure as dbt_build_failure
 
     failing_test_only = {"results": [{"unique_id": "model.x.a", "status": "success"},
                                      {"unique_id": "test.x.t", "status": "fail"}]}

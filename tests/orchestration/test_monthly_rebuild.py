@@ -2,7 +2,8 @@
 - nothing, when no file, waiver or model changed since the last build and publication (the dbt
   build, the publication and the report are skipped, the run exits 0 and says so);
 - everything, after a changed waiver or a re-delivered file (a changed model: the fingerprint test);
-- and dbt starts from this warehouse's own parse state, even after a dbt run on another warehouse."""
+- and dbt parses from this warehouse's own parse state (its target path), even after a dbt run on
+  another warehouse."""
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import config, dbt_state
+from orchestration import build_record, config
 
 NO_NEW_DATA = "no new data since the last publication: nothing rebuilt"
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -30,20 +31,21 @@ def _publications(warehouse: Path) -> int:
 def _builds(warehouse: Path) -> list[tuple[str, str]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(f"select run_id, status from {dbt_state.BUILDS_TABLE} order by recorded_at").fetchall()
+        return con.execute(f"select run_id, status from {build_record.BUILDS_TABLE} order by recorded_at").fetchall()
     finally:
         con.close()
 
 
-def _run_id_prefix(stdout: str) -> str:
-    line = next(line for line in stdout.splitlines() if line.startswith("run "))
-    return line.split()[1].rstrip(":")
+def _dbt_log_size(warehouse: Path) -> int:
+    log = config.dbt_target_path(warehouse) / "dbt.log"
+    return log.stat().st_size if log.exists() else 0
 
 
-def _dbt_log_of_run(run_id_prefix: str) -> str:
-    logs = list((config.DBT_PROJECT_DIR / "target").glob(f"statmon_dbt_models-{run_id_prefix[:7]}-*/dbt.log"))
-    assert len(logs) == 1, logs
-    return logs[0].read_text()
+def _dbt_log_since(warehouse: Path, offset: int) -> str:
+    """What dbt logged for this warehouse (its parse and its build) after `offset`."""
+    with open(config.dbt_target_path(warehouse) / "dbt.log", encoding="utf-8") as log:
+        log.seek(offset)
+        return log.read()
 
 
 @pytest.fixture(scope="module")
@@ -106,27 +108,16 @@ def test_runs_rebuild_only_after_a_change(chain, statmon):
     # 3. The supplier delivers uitkeringen of 2018-02 again, changed: rebuilt and published.
     delivered = chain["raw"] / "2018-02" / "uitkeringen.csv"
     delivered.write_bytes(delivered.read_bytes() + b"\n")
+    log_offset = _dbt_log_size(warehouse)
     result = _refresh(chain, statmon)
     assert NO_NEW_DATA not in result.stdout
     assert _builds(warehouse)[-1][1] == "built"
     assert _publications(warehouse) == published + 2
-    # When the build parsed (plain dbt; a prewarmed dbt server parses before the run), it parsed
-    # partially: from this warehouse's state, not from the other warehouse's shared file.
-    dbt_log = _dbt_log_of_run(_run_id_prefix(result.stdout))
-    assert "UnableToPartialParse" not in dbt_log
-    # And the warehouse's state is one dbt accepts for this warehouse's profile.
-    target = chain["root"] / "parse_check"
-    assert dbt_state.seed_target(warehouse, target)
-    from orchestration.assets.dbt import DBT_TARGET
-
-    subprocess.run([DBT, "parse", "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir",
-                    str(config.DBT_PROJECT_DIR), "--target", DBT_TARGET,  # the target is part of the profile too
-                    "--target-path", str(target), "--log-path", str(target)],
-                   env={**os.environ, "STATMON_WAREHOUSE": str(warehouse)}, cwd=config.DBT_PROJECT_DIR,
-                   check=True, capture_output=True)
-    parse_log = (target / "dbt.log").read_text()
-    assert "Unable to do partial parsing" not in parse_log
-    assert "Partial parsing enabled" in parse_log or "skipping parsing" in parse_log
+    # dbt parsed (before the run, and again in the build) partially: from this warehouse's state
+    # in its own target path, not from the other warehouse's file in the project's target/.
+    dbt_log = _dbt_log_since(warehouse, log_offset)
+    assert "Unable to do partial parsing" not in dbt_log and "UnableToPartialParse" not in dbt_log
+    assert dbt_log.count("Partial parsing enabled") + dbt_log.count("skipping parsing") >= 2, dbt_log[-3000:]
 
     # 4. A build that never finished (a crash, a kill or a model in error leaves only `started`):
     # the incremental models may hold half of its months, so the next run builds every month,
@@ -134,7 +125,7 @@ def test_runs_rebuild_only_after_a_change(chain, statmon):
     import datetime as dt
 
     con = duckdb.connect(str(warehouse))
-    con.execute(f"insert into {dbt_state.BUILDS_TABLE} values ('crashed-run-0000', 'x', 'started', ?)",
+    con.execute(f"insert into {build_record.BUILDS_TABLE} values ('crashed-run-0000', 'x', 'started', ?)",
                 [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)])
     con.close()
     result = _refresh(chain, statmon)
@@ -147,19 +138,18 @@ def test_runs_rebuild_only_after_a_change(chain, statmon):
         con.close()
 
 
-def test_fingerprint_follows_the_dbt_project_and_the_months(pipeline_run, tmp_path):
+def test_fingerprint_follows_the_dbt_project_and_the_months(pipeline_run):
     """A changed model (its checksum in the manifest) or other months make another fingerprint."""
-    from orchestration.assets.dbt import build_inputs_fingerprint, dbt_project
-    from orchestration.resources import WarehouseResource
+    from orchestration.build_record import build_inputs_fingerprint
 
-    warehouse = WarehouseResource(warehouse_path=str(pipeline_run["warehouse"]), raw_dir=str(pipeline_run["raw"]))
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    base = build_inputs_fingerprint(warehouse, ["2018-02"], dbt_project.manifest_path)
-    assert build_inputs_fingerprint(warehouse, ["2018-02"], dbt_project.manifest_path) == base
-    assert build_inputs_fingerprint(warehouse, ["2018-01"], dbt_project.manifest_path) != base
-
-    model = next(uid for uid in manifest["nodes"] if uid.endswith(".caseload_monthly"))
-    manifest["nodes"][model]["checksum"]["checksum"] = "0" * 64
-    changed = tmp_path / "manifest.json"
-    changed.write_text(json.dumps(manifest))
-    assert build_inputs_fingerprint(warehouse, ["2018-02"], changed) != base
+    manifest = json.loads((config.dbt_target_path(pipeline_run["warehouse"]) / "manifest.json").read_text())
+    con = duckdb.connect(str(pipeline_run["warehouse"]), read_only=True)
+    try:
+        base = build_inputs_fingerprint(con, ["2018-02"], manifest)
+        assert build_inputs_fingerprint(con, ["2018-02"], manifest) == base
+        assert build_inputs_fingerprint(con, ["2018-01"], manifest) != base
+        model = next(uid for uid in manifest["nodes"] if uid.endswith(".caseload_monthly"))
+        manifest["nodes"][model]["checksum"]["checksum"] = "0" * 64
+        assert build_inputs_fingerprint(con, ["2018-02"], manifest) != base
+    finally:
+        con.close()

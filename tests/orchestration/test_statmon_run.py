@@ -1,8 +1,10 @@
 """`statmon run` end to end: one Dagster run of the whole graph over real demo deliveries, with
 a summary per month, the warehouse, the publication and the Dagster event log to show for it."""
-import duckdb
-import dagster as dg
+import os
+import sys
 
+import dagster as dg
+import duckdb
 
 
 def test_run_loads_every_month_builds_marts_and_publishes(pipeline_run):
@@ -32,8 +34,6 @@ def test_run_loads_every_month_builds_marts_and_publishes(pipeline_run):
 
 
 def test_run_is_one_dagster_run_with_every_partition_materialized(pipeline_run):
-    import os
-
     os.environ["DAGSTER_HOME"] = pipeline_run["env"]["DAGSTER_HOME"]
     instance = dg.DagsterInstance.get()
     records = instance.get_run_records()
@@ -104,3 +104,48 @@ def test_run_records_invariants_loads_waivers_and_builds_data_docs(pipeline_run)
         assert checked >= 5
     finally:
         con.close()
+
+
+def test_no_process_of_the_run_outlives_it(pipeline_run, tmp_path):
+    """Everything a run starts (dbt's parse and build, Dagster's log capture) has ended when
+    `statmon run` has: nothing of its session is left (a build forced with STATMON_REBUILD=1)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    warehouse = tmp_path / "warehouse" / "monitor.duckdb"
+    shutil.copytree(pipeline_run["warehouse"].parent, warehouse.parent)
+    env = {**pipeline_run["env"], "DAGSTER_HOME": str(tmp_path / "dagster_home"), "STATMON_REBUILD": "1",
+           "STATMON_REPORTS_DIR": str(tmp_path / "reports")}
+    statmon = str(Path(sys.executable).with_name("statmon"))
+    process = subprocess.Popen([statmon, "run", "--raw-dir", str(pipeline_run["raw"]), "--warehouse", str(warehouse),
+                                "--month", "2018-02"], env=env, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, output[-3000:]
+    assert "OK created sql" in output  # dbt built
+    assert _session_processes_after(process.pid, grace_seconds=10) == []
+
+
+def _session_processes_after(session: int, grace_seconds: float) -> list[str]:
+    """The processes of a session still running after a grace period (a child that is just
+    exiting when its parent has, such as multiprocessing's resource tracker, is not left over)."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + grace_seconds
+    while True:
+        left = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit() or os.getsid(int(entry.name)) != session:
+                    continue
+                name, state = (entry / "stat").read_text().rsplit(")", 1)
+                if state.split()[0] != "Z":  # a zombie has ended; it only waits to be reaped
+                    command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    left.append(f"{name.split('(', 1)[1]}: {command}")
+            except (ProcessLookupError, PermissionError, FileNotFoundError):
+                pass
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)

@@ -230,8 +230,8 @@ def _phase_started(phase: str, ws: Workspace, output: Path, pgid: int) -> str | 
         marker = 'STEP_START - Started execution of step "landing__trajecten"'
         return marker if marker in text else None
     if phase == "dbt":
-        # plain dbt, or statmon-dbt handing the build to the dbt server (orchestration/dbt_prewarm.py)
-        if any(" build " in c and ("/dbt" in c or "/statmon-dbt" in c) for c in _group_commands(pgid)):
+        # the `dbt build` subprocess dagster-dbt starts
+        if any(" build " in c and "/dbt" in c for c in _group_commands(pgid)):
             text = output.read_text(errors="replace")
             # wait until dbt is writing models, not just starting
             if re.search(r"OK created sql (table|incremental) model", text):

@@ -5,6 +5,7 @@
     post_hook="{{ delete_superseded_spell_rows() }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- Benefit spells from the monthly snapshots, one row per spell and person: a spell is a benefit
 -- (registratienummer_uitkering) with its start date, so a benefit number that ends and later
 -- restarts with a new aanvangsdatum is two spells; a household benefit lists each partner on its

@@ -4,6 +4,7 @@
     pre_hook="{{ delete_rebuilt_months('month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- The matching cell of every person on benefit in every month (effect contract, "Cell"): gender,
 -- household, age band at the first day of the month and duration band, all from the month's
 -- benefits delivery, the row with the latest aanvangsdatum_uitkering (int_person_months picks it

@@ -4,6 +4,7 @@
     pre_hook="{{ delete_rebuilt_months('month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- The person-month panel the marts aggregate: one row per person on benefit (a row with
 -- statistiekcode 01) per month with a benefits delivery, with household, gender, caseworker,
 -- trajectories, assessment and plan van aanpak as known at the end of the month.

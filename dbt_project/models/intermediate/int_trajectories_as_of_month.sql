@@ -4,6 +4,7 @@
     pre_hook="{{ delete_rebuilt_months('as_of_month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- Each trajectory's state as of each month, across all partners: the state in the latest
 -- snapshot of its partner with month <= M that contains it. It exists as of M from the first
 -- snapshot that contains it, and a trajectory absent from a later snapshot keeps its last

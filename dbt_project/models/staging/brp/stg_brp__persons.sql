@@ -4,6 +4,7 @@
     pre_hook="{{ delete_run_months('month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- One row per person per BRP delivery month; the asylum flag from the verblijfstitel list.
 -- Incomplete BRP dates arrive imputed from landing (unknown day = 1st, unknown month = July).
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery

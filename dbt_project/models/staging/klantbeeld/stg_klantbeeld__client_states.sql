@@ -4,6 +4,7 @@
     pre_hook="{{ delete_run_months('month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- The state of each client in the case system at the end of each delivered month.
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
 -- changes only its own month's rows); a full build (no run months) rebuilds every month.

@@ -4,6 +4,7 @@
     pre_hook="{{ delete_run_months('snapshot_month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- One row per trajectory per partner snapshot. A trajectory is (partner, person, initiative,
 -- aanmelddatum); `trajectory_key` spells that out so a steward can read it.
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery

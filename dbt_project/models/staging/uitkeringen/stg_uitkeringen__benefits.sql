@@ -4,6 +4,7 @@
     pre_hook="{{ delete_run_months('month') }}",
     on_schema_change='fail'
 ) }}
+-- depends_on: {{ source('landing', 'run_months') }}
 -- One row per benefit (registratienummer_uitkering) per delivered month, from the file version in
 -- force for that month; codes joined to their lists (household, gender, reason group).
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
