@@ -214,20 +214,20 @@ def _records(con, code: str, min_h: int | None = None):
     where = f"AND g.months_observed >= {min_h}" if min_h is not None else ""
     data = con.execute(f"""
         WITH r AS (
-            SELECT g.g, p.person_id, true AS part, p.work_lag, p.study_lag
+            SELECT g.g, g.months_observed, p.person_id, true AS part, p.work_lag, p.study_lag
             FROM eff_participants p JOIN eff_group_n g USING (initiative_code, g)
             WHERE p.initiative_code = ? AND g.n > 0 {where}
             UNION ALL
-            SELECT c.g, c.person_id, false, c.work_lag, c.study_lag
+            SELECT c.g, g.months_observed, c.person_id, false, c.work_lag, c.study_lag
             FROM eff_controls c JOIN eff_group_n g USING (initiative_code, g)
             WHERE c.initiative_code = ? {where})
-        SELECT dense_rank() OVER (ORDER BY person_id) - 1 AS person, dense_rank() OVER (ORDER BY g) - 1 AS grp, g,
+        SELECT dense_rank() OVER (ORDER BY person_id) - 1 AS person, dense_rank() OVER (ORDER BY g) - 1 AS grp,
+               months_observed,
                part, coalesce(work_lag, {NO_EXIT}) AS work_lag, coalesce(study_lag, {NO_EXIT}) AS study_lag
         FROM r ORDER BY grp, person, part""", [code, code]).fetchnumpy()
-    mo = dict(con.execute("SELECT g, months_observed FROM eff_group_n WHERE initiative_code = ?", [code]).fetchall())
     group = np.asarray(data["grp"], dtype=np.int64)
     months_observed = np.zeros(int(group.max()) + 1 if group.size else 0, dtype=np.int64)
-    months_observed[group] = [mo[int(x)] for x in np.asarray(data["g"])]
+    months_observed[group] = np.asarray(data["months_observed"])
     return (np.asarray(data["person"], dtype=np.int64), group, np.asarray(data["part"], dtype=bool),
             {"werk": np.asarray(data["work_lag"]), "studie": np.asarray(data["study_lag"])}, months_observed)
 
