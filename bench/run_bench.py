@@ -7,7 +7,7 @@ Figures, each the median over several runs (`--runs-1`, `--runs-100`):
   backfill   `statmon run` of every month (2014-01..2018-05) into an empty warehouse
   refresh    `statmon run --month 2018-05` on a warehouse loaded with 2014-01..2018-04
              (the raw directory then gains the 2018-05 folder)
-  no-change  `statmon run` (every month, no --month) after the refresh: nothing new over all 53
+  no-change  `statmon run` (every month, no --month) after the backfill: nothing new over all 53
              months, the fixed overhead of a second `make run`
   history    the refresh of one month on top of 12, 48 and 96 months of history (scale 1,
              demo data 2014-01..2022-01), with dbt's per-model timings
@@ -456,7 +456,9 @@ def record(run: Run) -> Run:
 # ------------------------------------------------------------------------------------------------
 # The figures
 
-def bench_backfill(scale: float, runs: int) -> None:
+def bench_backfill(scale: float, runs: int, nochange: bool = False) -> None:
+    """The backfill of every month into an empty warehouse; with nochange, then `statmon run` of
+    every month once more, as a second `make run`: nothing new over all 53 months."""
     data = dataset(scale)
     for i in range(runs):
         root = WORK / f"backfill-{scale:g}"
@@ -466,9 +468,12 @@ def bench_backfill(scale: float, runs: int) -> None:
         raw_view(data, months_of(data), ws.raw)
         record(pipeline_run(ws, "backfill", scale))
         record(lower_bound_run(ws, "backfill", scale))
+        if nochange:
+            record(pipeline_run(ws, "nochange", scale))
+            record(lower_bound_run(ws, "nochange", scale))
 
 
-def bench_refresh(scale: float, runs: int, nochange: bool, history_from: str | None = None) -> None:
+def bench_refresh(scale: float, runs: int, history_from: str | None = None) -> None:
     """The refresh of 2018-05 on 2014-01..2018-04 (or, with history_from, on a shorter history:
     where a backfill of the whole history does not fit in the time available)."""
     data = dataset(scale)
@@ -482,9 +487,6 @@ def bench_refresh(scale: float, runs: int, nochange: bool, history_from: str | N
         raw_view(data, [REFRESH_MONTH], ws.raw)
         record(pipeline_run(ws, "refresh", scale, REFRESH_MONTH, history_months=short))
         record(lower_bound_run(ws, "refresh", scale, REFRESH_MONTH, history_months=short))
-        if nochange:  # every month again (no --month, as a second `make run`): nothing new
-            record(pipeline_run(ws, "nochange", scale, None, history_months=short))
-            record(lower_bound_run(ws, "nochange", scale, None, history_months=short))
 
 
 def bench_history(scale: float, runs: int) -> None:
@@ -808,11 +810,10 @@ def main(argv: list[str] | None = None) -> int:
         for scale in (float(s) for s in args.scales.split(",")):
             scale = int(scale) if scale.is_integer() else scale
             runs = args.runs_1 if scale <= 1 else args.runs_100
-            if "refresh" in figures or "nochange" in figures:
-                bench_refresh(scale, runs, nochange="nochange" in figures,
-                              history_from=args.history_from if scale > 1 else None)
-            if "backfill" in figures:
-                bench_backfill(scale, runs)
+            if "refresh" in figures:
+                bench_refresh(scale, runs, history_from=args.history_from if scale > 1 else None)
+            if "backfill" in figures or "nochange" in figures:  # no new data: after the backfill
+                bench_backfill(scale, runs, nochange="nochange" in figures)
             if "history" in figures and scale == 1:
                 bench_history(scale, runs)
     write_results()
