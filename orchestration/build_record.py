@@ -80,6 +80,7 @@ def build_inputs_fingerprint(con, months: list[str], manifest: Mapping[str, Any]
     - the stewards' waivers, each with whether it is still valid today (dq_issues compares
       valid_until with the current date: an expired waiver changes the marts),
     - the GX results the dq models read (expectation_results, without their timestamps),
+    - the file-level outcomes (check_results of origin file_rule, without their timestamps),
     - the dbt project: each node's checksum and config and each macro's SQL, from the manifest,
     - the code of the publication, its gate and the report (the steps skipped with the build),
     - the run's months (which the incremental models rebuild)."""
@@ -93,6 +94,10 @@ def build_inputs_fingerprint(con, months: list[str], manifest: Mapping[str, Any]
         "expectation_results": "select distinct delivery_month, source, suite_name, expectation_type, column_name, "
                                "rule, severity, success, element_count, unexpected_count, detail "
                                "from landing.expectation_results",
+        # the file-level outcomes dq_issues lists and the gate reads: the delivery rules change
+        # with raw/ (a file removed, a folder renamed) when no delivery row does
+        "check_results": "select delivery_month, source, rule, severity, passed, record_key, description "
+                         "from landing.check_results where origin = 'file_rule'",
     }
     digest = hashlib.sha256()
     for table, query in queries.items():

@@ -2,10 +2,11 @@
 month), in this process (`execute_in_process`), with the Dagster instance of the warehouse's
 Dagster home (orchestration/dagster_home.py), so the UI shows the same runs. dbt runs as
 dagster-dbt starts it: a `dbt build` subprocess of the dbt step (orchestration/assets/dbt.py).
-Prints a summary per month and returns the exit status:
-0 = done; 1 = a blocking (`error`) check failed or a step failed; 2 = nothing could start
-(no months, no pseudonym key, another run in progress, a Dagster home it cannot use, a dbt
-project dbt cannot parse)."""
+Prints a summary per month (its state as the publication gate sees it: published, waiting for its
+benefits delivery, blocked by an error; what a steward must act on) and returns the exit status:
+0 = done (months waiting for their benefits delivery and warnings included); 1 = a month is
+blocked by an `error` or a step failed; 2 = nothing could start (no months, no pseudonym key,
+another run in progress, a Dagster home it cannot use, a dbt project dbt cannot parse)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -138,6 +139,12 @@ def _execute(warehouse: Path, months: list[str]):
 
 
 def _report(result, warehouse: Path, months: list[str], seconds: float, out) -> int:
+    """Print the run's summary and return its exit status. The month lines are read from the state
+    the publication gate reads (orchestration/quality/month_state.py, blocking.py) and from the
+    publication BI readers see, so what is printed, the exit status, the checks and the publication
+    agree: 1 when a step failed or a month is blocked by an `error` (it and later months are not
+    published); a month waiting for its benefits delivery, or a warning (a corrupt re-delivery whose
+    earlier version stays in force, a late partner), is not a failure."""
     import dagster as dg
 
     failed_checks = []
@@ -148,46 +155,106 @@ def _report(result, warehouse: Path, months: list[str], seconds: float, out) -> 
                 failed_checks.append((evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.severity.value))
     failed_steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
 
+    from orchestration.quality.month_state import month_range
+
+    # every month of the run's range: a month inside it without a folder is looked at too
+    months = month_range(months[0], months[-1])
+    published = _published_through(warehouse)
+    reports, gate = [], published
     con = _open_when_free(warehouse)
     if con is None:
         print(f"(no per-month summary: {warehouse} is still locked by another process)", file=out)
-        rows, issues = [], {}
     else:
         try:
-            rows, issues = _monthly_summary(con, months), _failed_expectations_per_month(con, months)
+            from orchestration.quality.blocking import blocking_reasons, publishable_through, waiting_months
+            from orchestration.quality.month_state import month_reports
+
+            gate = publishable_through(con)
+            # the months outside the run that hold the publication back
+            held = {*blocking_reasons(con), *waiting_months(con)} - set(months)
+            reports = month_reports(con, sorted({*months, *held}), published)
         finally:
             con.close()
 
-    print(f"{'month':<8} {'loaded':>9} {'quarantined':>12} {'failed files':>13} {'failed expectations':>20}", file=out)
-    for month, loaded, quarantined, files_failed, failed_sources in rows:
-        line = f"{month:<8} {loaded:>9} {quarantined:>12} {files_failed:>13} {issues.get(month, 0):>20}"
-        print(line + (f"  ({failed_sources})" if failed_sources else ""), file=out)
-    errors = [c for c in failed_checks if c[2] == "ERROR"]
+    print(f"{'month':<8} {'rows in force':>13} {'quarantined':>12}  state", file=out)
+    for r in reports:
+        if r.month in months:
+            print(f"{r.month:<8} {r.rows_loaded:>13} {r.rows_quarantined:>12}  {_month_state(r)}", file=out)
+    for r in reports:
+        where = r.month if r.month in months else f"{r.month} (not in this run)"
+        for reason in r.blocked:
+            print(f"{where}: blocked [error]: {reason}", file=out)
+        if r.waiting_for:
+            print(f"{where}: waiting for {', '.join(r.waiting_for)}: not published until the benefits delivery arrives",
+                  file=out)
+        if r.missing:
+            print(f"{where}: no delivery yet from {', '.join(r.missing)}", file=out)
+        consequence = f"{r.month} stays published" if r.published else f"{r.month} is not published"
+        for message in r.failed:
+            print(f"{where}: {message.rstrip('.')}; {consequence}", file=out)
+        if len(r.gone) == 1:
+            print(f"{where}: {next(iter(r.gone.values())).rstrip('.')}; {consequence}", file=out)
+        elif r.gone:
+            print(f"{where}: the files loaded for {', '.join(r.gone)} are no longer in raw/{r.month}/: the versions "
+                  f"loaded earlier stay in force; put them back (a rebuild from raw/ would lose them); {consequence}",
+                  file=out)
     for asset, check, severity in failed_checks:
         print(f"check failed [{severity.lower()}]: {asset} {check}", file=out)
     for step in failed_steps:
         print(f"step failed: {step}", file=out)
-    status = 1 if (errors or failed_steps or not result.success) else 0
-    verdict = "ok" if status == 0 else "FAILED (blocking check or step failed)"
+    if gate == published:
+        behind = ""
+    elif gate is None:
+        behind = " (no month can be published now: the last publication stays)"
+    else:
+        behind = f" (the gate allows {gate}: the publication did not run to the end)"
+    print(f"published through {published or 'nothing'}{behind}", file=out)
+
+    blocked = [r.month for r in reports if r.blocked]
+    errors = [c for c in failed_checks if c[2] == "ERROR"]
+    status = 1 if (errors or failed_steps or blocked or not result.success) else 0
+    if status == 0:
+        waiting = [r.month for r in reports if r.waiting_for]
+        verdict = "ok" + (f" ({', '.join(waiting)} waiting for the benefits delivery)" if waiting else "")
+    else:
+        why = [f"{', '.join(blocked)} blocked by an error"] if blocked else []
+        why += ["a blocking check failed"] if errors and not blocked else []
+        why += ["a step failed"] if failed_steps or not result.success else []
+        verdict = f"FAILED ({'; '.join(why)})"
     print(f"run {result.run_id[:8]}: {len(months)} month(s) in {seconds:.1f} s: {verdict}", file=out)
     return status
 
 
-def _monthly_summary(con, months: list[str]) -> list[tuple]:
-    """Per month: rows loaded, rows quarantined, files failed and which sources failed."""
-    return con.execute(
-        """
-        select strftime(delivery_month, '%Y-%m') as month,
-               coalesce(sum(rows_loaded) filter (where status = 'loaded'), 0),
-               coalesce(sum(rows_quarantined) filter (where status = 'loaded'), 0),
-               count(*) filter (where status = 'failed'),
-               coalesce(string_agg(source, ', ' order by source) filter (where status = 'failed'), '')
-        from landing.deliveries
-        where strftime(delivery_month, '%Y-%m') between ? and ?
-        group by 1 order by 1
-        """,
-        [months[0], months[-1]],
-    ).fetchall()
+def _month_state(report) -> str:
+    if report.blocked:
+        return "blocked (error): not published"
+    if report.waiting_for:
+        return f"waiting for {', '.join(report.waiting_for)}: not published"
+    if not report.published:
+        return "not published (an earlier month is held back)"
+    warnings = len(report.failed) + len(report.gone) + len(report.missing)
+    return "published" + (f", {warnings} warning(s)" if warnings else "")
+
+
+def _published_through(warehouse: Path) -> str | None:
+    """The last month of the publication BI readers see now (its publication_log); None: none."""
+    import duckdb
+
+    published = config.published_dir(warehouse) / "published.duckdb"
+    if not published.exists():
+        return None
+    try:
+        con = duckdb.connect(str(published), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute("SELECT strftime(months_to, '%Y-%m') FROM publication_log "
+                           "ORDER BY published_at DESC LIMIT 1").fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
 
 
 def _open_when_free(warehouse: Path, seconds: float = 30.0):
@@ -203,19 +270,3 @@ def _open_when_free(warehouse: Path, seconds: float = 30.0):
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.5)
-
-
-def _failed_expectations_per_month(con, months: list[str]) -> dict[str, int]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'landing' and table_name = 'expectation_results'"
-    ).fetchone()[0]
-    if not exists:
-        return {}
-    return dict(
-        con.execute(
-            """select strftime(delivery_month, '%Y-%m'), count(*) filter (where not success)
-               from landing.expectation_results where strftime(delivery_month, '%Y-%m') between ? and ?
-               group by 1""",
-            [months[0], months[-1]],
-        ).fetchall()
-    )

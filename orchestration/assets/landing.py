@@ -80,7 +80,10 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
                 for result in ingest_month(con, warehouse.raw, month, kind, key_bytes):
                     if result.status == "failed":
                         totals["files_failed"] += 1
-                        context.log.error(f"{month} {result.source_file}: {result.message}")
+                        log = context.log.error if result.severity == "error" else context.log.warning
+                        log(f"{month} {result.source_file}: {result.message}")
+                    elif result.status == "missing" and result.severity == "warn":
+                        context.log.warning(f"{month} {result.source}: {result.message}")
                     elif result.status == "loaded":
                         totals["rows_in"] += result.rows_in or 0
                         totals["rows_loaded"] += result.rows_loaded or 0
@@ -128,15 +131,19 @@ def dq_waivers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     kinds={"duckdb", "python"},
     description="The result of every expectation per source and delivery month: the row rules as ingestion "
     "recorded them, and the file-level rules (expectations/file_rules/ by GX on the landed rows, a delivery "
-    "validated once per version; partner persons known, benefits delivery usable), also in "
+    "validated once per version; partner persons known; the delivery rules: each expected delivery "
+    "in raw/ and readable, docs/stewards.md), also in "
     "landing.check_results for the publication gate.",
 )
 def expectation_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.quality.file_rules import run_file_rules
+    from orchestration.quality.month_state import record_vanished_folders
 
     months = months_of_run(context.run.tags)
     metadata = {}
     with warehouse.connect() as con:
+        for month in record_vanished_folders(con, warehouse.raw, months):
+            context.log.warning(f"raw/{month}/ no longer exists: what was loaded from it stays in force")
         for kind in SOURCE_KINDS:
             outcomes = run_file_rules(con, kind, months)
             metadata[f"{kind}_failed"] = dg.MetadataValue.int(sum(not o.passed for o in outcomes))

@@ -15,8 +15,9 @@ while that is unchanged a run reuses them without importing GX.
 Computed in DuckDB SQL, because no standard expectation fits, on every run (one query each):
 - partner_client_unknown: every person in a partner delivery is known in some benefits delivery
   (a join against all of landing.uitkeringen; GX would need the whole set as a value_set), `warn`;
-- benefits_delivery_unusable: the month's benefits delivery is missing or failed to load
-  (landing.deliveries, not a table of rows), `error`.
+- the delivery rules (orchestration/quality/month_state.py: what raw/ holds now against the
+  versions in force): benefits_delivery_unusable (`error`), delivery_failed, delivery_missing and
+  delivery_file_gone (`warn`).
 
 Every outcome is stored in landing.check_results (the publication gate reads it; the `delivery`
 asset checks report it); the GX ones also in landing.expectation_results (suite
@@ -28,22 +29,31 @@ import math
 
 from orchestration.db import ensure_landing_schema, table_exists, transaction
 from orchestration.quality import suites
-from orchestration.quality.blocking import apply_waivers, benefits_delivery_outcomes, record_check_results
+from orchestration.quality.blocking import apply_waivers, record_check_results
+from orchestration.quality.month_state import DELIVERY_RULES, delivery_outcomes
 from orchestration.quality.expectation_results import recorded_outcomes, store_results
 from orchestration.quality.outcomes import CheckOutcome, ExpectationOutcome, check_record_key, expectation_record_key
+from orchestration.sources.registry import load_registry
 
 PARTNER_RULE = "partner_client_unknown"
 
 
 def landed_batches(con, kind: str, months: list[str]) -> list[tuple]:
     """Per landed (source, month) of `months`: (source, month, file_hash, rows, previous month,
-    previous rows), the previous being the source's previous delivered month."""
+    previous rows), the previous being the source's previous delivered month. A version in force
+    with 0 rows loaded counts, with 0 rows."""
     if not months or not table_exists(con, "landing", kind):
         return []
+    # a version in force whose every row was quarantined (all in the wrong month, say) landed 0 rows:
+    # a batch too, or the row count rule would never see it
     return con.execute(
         f"""WITH landed AS (
                 SELECT source, delivery_month, min(file_hash) AS file_hash, count(*) AS rows
-                FROM landing.{kind} GROUP BY source, delivery_month),
+                FROM landing.{kind} GROUP BY source, delivery_month
+                UNION ALL
+                SELECT source, delivery_month, arg_max(file_hash, loaded_at), 0 FROM landing.deliveries
+                WHERE status = 'loaded' AND {sources_of_kind_sql(kind)}
+                GROUP BY source, delivery_month HAVING arg_max(rows_loaded, loaded_at) = 0),
             with_previous AS (
                 SELECT source, strftime(delivery_month, '%Y-%m') AS month, file_hash, rows,
                        lag(strftime(delivery_month, '%Y-%m')) OVER w AS previous_month, lag(rows) OVER w AS previous_rows
@@ -206,17 +216,19 @@ def partner_client_outcomes(con, months: list[str]) -> list[CheckOutcome]:
 
 def run_file_rules(con, kind: str, months: list[str]) -> list[CheckOutcome]:
     """All file-level rules of `kind` for `months` (YYYY-MM); stored in landing.check_results
-    (before waivers) and returned with waivers applied."""
+    (before waivers) and returned with waivers applied. The delivery rules (month_state.py) are
+    recorded for every known month: a month's state can change without a run of that month (a
+    folder renamed, a partner marked inactive in the registry)."""
     ensure_landing_schema(con)
-    outcomes: list[CheckOutcome] = []
-    if kind == "uitkeringen":
-        outcomes += benefits_delivery_outcomes(con, months)
-    outcomes += gx_file_rules(con, kind, months)
+    outcomes: list[CheckOutcome] = gx_file_rules(con, kind, months)
     if kind == "trajecten":
         outcomes += partner_client_outcomes(con, months)
     forget_file_rule_results(con, kind, months, outcomes)
     record_check_results(con, outcomes, origin="file_rule")
-    return apply_waivers(con, outcomes)
+    deliveries = [o for o in delivery_outcomes(con) if o.source in {s.source for s in load_registry().sources_of(kind)}]
+    record_check_results(con, deliveries, origin="file_rule", replace_where=(
+        f"{sources_of_kind_sql(kind)} AND rule IN ({', '.join(repr(r) for r in DELIVERY_RULES)})"))
+    return apply_waivers(con, [o for o in deliveries if o.month in set(months)] + outcomes)
 
 
 def sources_of_kind_sql(kind: str) -> str:

@@ -128,10 +128,10 @@ CONTRACT_RULES = (
 def known_rules(con) -> set[str]:
     """Every rule id a waiver may name: the mart contract's, every meta.rule of the suites in
     expectations/ (row and file rules), the SQL file rules, and any rule already reported."""
-    from orchestration.quality.blocking import BENEFITS_DELIVERY_RULE
+    from orchestration.quality.month_state import DELIVERY_RULES
     from orchestration.quality.suites import suite_rule_ids
 
-    rules = set(CONTRACT_RULES) | {BENEFITS_DELIVERY_RULE, "malformed_row"} | suite_rule_ids()
+    rules = set(CONTRACT_RULES) | set(DELIVERY_RULES) | {"malformed_row"} | suite_rule_ids()
     for table, column in (("landing.check_results", "rule"), ("landing.expectation_results", "rule"),
                           ("landing.quarantine", "rule"), ("landing.row_issues", "rule"), ("marts.dq_issues", "rule_id")):
         schema, name = table.split(".")

@@ -15,8 +15,13 @@ Guarantees (tests/ingestion):
   quarantine, row_issues and its row-rule results; a byte-identical one (same sha256 as the version
   loaded) changes nothing (status `unchanged`): its recorded results stand;
 - a file that cannot be read fails that source for that month (status `failed`) and the rows of
-  the version loaded before, if any, stay in force (for uitkeringen the month cannot be published:
-  severity `error`);
+  the version loaded before, if any, stay in force (a benefits file with no version in force: the
+  month cannot be published, severity `error`);
+- what raw/<month>/ holds for each source now (the file that counts and what became of it, or no
+  file) is recorded in landing.raw_state, replacing what an earlier run saw: the state of a month
+  follows the files in raw/, not the history of attempts (orchestration/quality/month_state.py);
+- the same content under two names is read once: the other copy is recorded as `superseded`,
+  identical;
 - no BSN is written anywhere: landing carries person_id; quarantine shows `******123`; example
   values of the results are masked;
 - raw/ is only read.
@@ -31,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.db import ensure_landing_schema
+from orchestration.db import ensure_landing_schema, transaction
 from orchestration.pseudonym import hmac_sql, hmac_sql_params
 from orchestration.quality import suites
 from orchestration.quality.expectation_results import (EXAMPLE_COUNT, ExpectationResult, column_map_result,
@@ -293,6 +298,16 @@ def _record_delivery(con, month_date, source, source_file, file_hash, file_size,
     )
 
 
+def _record_raw_state(con, month_date, source, source_file, file_hash, files, status, message) -> None:
+    """What raw/<month>/ holds for `source` now, replacing what an earlier run saw."""
+    con.execute("DELETE FROM landing.raw_state WHERE delivery_month = ? AND source = ?", [month_date, source])
+    con.execute(
+        """INSERT INTO landing.raw_state (delivery_month, source, source_file, file_hash, files, status, message,
+               observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)""",
+        [month_date, source, source_file, file_hash, files, status, message],
+    )
+
+
 def _final_value(col: str, rules: list[CompiledRule]) -> str:
     """The value that loads: 'onbekend' or NULL where an onbekend/null rule on the column failed."""
     whens = []
@@ -451,29 +466,41 @@ def _candidates(month_dir: Path, source: Source, all_sources: tuple[Source, ...]
 def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
                    key: bytes, suite: dict, all_sources: tuple[Source, ...]) -> list[DeliveryResult]:
     candidates = _candidates(raw_dir / month, source, all_sources)
+    previous = (_last_loaded(con, source.source, month_date) or [None])[0]
     if not candidates:
-        return [DeliveryResult(source.source, None, "missing",
-                               message=f"no file matching {source.pattern} in {month}/",
-                               severity="warn" if kind.name == "uitkeringen" else "info")]
+        if previous:
+            message = (f"no file matching {source.pattern} in {month}/ any more: the version loaded earlier "
+                       f"({previous[0]}) stays in force; put it back in raw/ (a rebuild from raw/ would lose it)")
+        else:
+            message = f"no file matching {source.pattern} in {month}/"
+        with transaction(con):
+            _record_raw_state(con, month_date, source.source, None, None, 0, "absent", message)
+        return [DeliveryResult(source.source, None, "missing", message=message,
+                               severity="warn" if kind.name == "uitkeringen" or previous else "info")]
     results = []
     winner, *older = candidates
     rel = lambda p: p.relative_to(raw_dir).as_posix()
     winner_file = rel(winner)
-    for path in older:
-        data = path.read_bytes()
-        message = f"superseded by the newer {winner.name} (newest file by modification time wins)"
-        _record_delivery(con, month_date, source.source, rel(path), _file_hash(data), len(data), "superseded",
-                         message=message)
-        results.append(DeliveryResult(source.source, rel(path), "superseded", message=message,
-                                      severity="info", file_hash=_file_hash(data)))
-
     data = winner.read_bytes()
     file_hash = _file_hash(data)
-    previous = (_last_loaded(con, source.source, month_date) or [None])[0]
+    for path in older:
+        older_data = path.read_bytes()
+        older_hash = _file_hash(older_data)
+        message = (f"identical to {winner.name} (the same delivery under two names): read once"
+                   if older_hash == file_hash else
+                   f"superseded by the newer {winner.name} (newest file by modification time wins)")
+        _record_delivery(con, month_date, source.source, rel(path), older_hash, len(older_data), "superseded",
+                         message=message)
+        results.append(DeliveryResult(source.source, rel(path), "superseded", message=message,
+                                      severity="info", file_hash=older_hash))
+
     if previous and previous[1] == file_hash:
         message = f"identical to the version already loaded ({previous[0]}); nothing changed"
-        _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "unchanged",
-                         previous[2], previous[3], previous[4], message)
+        with transaction(con):
+            _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "unchanged",
+                             previous[2], previous[3], previous[4], message)
+            _record_raw_state(con, month_date, source.source, winner_file, file_hash, len(candidates), "unchanged",
+                              message)
         results.append(DeliveryResult(source.source, winner_file, "unchanged", previous[2], previous[3], previous[4],
                                       None, message, "info", file_hash))
         return results
@@ -483,15 +510,20 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
         try:
             prepared = prepare_delivery(con, winner, data, source, kind, winner_file)
         except DeliveryUnreadable as err:
+            # A benefits file blocks its month only when no version of the month is in force: a
+            # corrupt re-delivery does not withdraw figures made from a good one (docs/stewards.md).
+            blocks = kind.name == "uitkeringen" and not previous
             keep = (f"the version loaded earlier ({previous[0]}) stays in force" if previous
-                    else f"no earlier version of this month is loaded")
-            consequence = ("; the month cannot be published" if kind.name == "uitkeringen"
-                           else "")
-            message = f"{err} Nothing loaded from this file: {keep}{consequence}."
-            _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "failed", message=message)
+                    else "no earlier version of this month is loaded"
+                    + (": the partner's previous snapshot stays in force" if kind.name == "trajecten" else ""))
+            message = f"{err} Nothing loaded from this file: {keep}{'; the month cannot be published' if blocks else ''}."
+            with transaction(con):
+                _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "failed",
+                                 message=message)
+                _record_raw_state(con, month_date, source.source, winner_file, file_hash, len(candidates), "failed",
+                                  message)
             results.append(DeliveryResult(source.source, winner_file, "failed", message=message,
-                                          severity="error" if kind.name == "uitkeringen" else "warn",
-                                          file_hash=file_hash))
+                                          severity="error" if blocks else "warn", file_hash=file_hash))
             return results
 
         batch = prepared.batch
@@ -511,6 +543,8 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
             message = "; ".join(notes)
             _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "loaded",
                              batch.rows_in, loaded, quarantined, message or None)
+            _record_raw_state(con, month_date, source.source, winner_file, file_hash, len(candidates), "loaded",
+                              message or None)
             con.commit()
         except BaseException:
             con.rollback()

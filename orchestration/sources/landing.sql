@@ -145,6 +145,21 @@ CREATE TABLE IF NOT EXISTS landing.deliveries (
     loaded_at        TIMESTAMP NOT NULL
 );
 
+-- What raw/<month>/ held for each registry source when a run last looked at the month: one row per
+-- source and month, replaced every time a run ingests the month (landing.deliveries is the history
+-- of attempts; this is the present). Together with the version in force (the last `loaded` row of
+-- landing.deliveries) it gives each delivery's state: orchestration/quality/month_state.py.
+CREATE TABLE IF NOT EXISTS landing.raw_state (
+    delivery_month DATE NOT NULL,
+    source         VARCHAR NOT NULL,
+    source_file    VARCHAR,            -- the file of the source that counts (the newest), NULL: none
+    file_hash      VARCHAR,
+    files          INTEGER NOT NULL,   -- files of this source in the folder (>1: the others superseded)
+    status         VARCHAR NOT NULL,   -- loaded, unchanged, failed (that file), absent (no file)
+    message        VARCHAR,
+    observed_at    TIMESTAMP NOT NULL
+);
+
 -- Stewards' waivers (loaded from the waivers file at every run, see orchestration/quality/):
 -- an accepted, known issue stays visible as `waived` until valid_until, then fails again.
 CREATE TABLE IF NOT EXISTS landing.dq_waivers (

@@ -4,6 +4,7 @@ entry's name, not halfway through a backfill."""
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ DATE_FORMATS = {
     "excel": None,
 }
 ENCODINGS = {"utf-8": "utf-8", "windows-1252": "cp1252"}
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class RegistryError(ValueError):
@@ -79,6 +81,14 @@ class Source:
     bom: bool = True
     decimal_comma: bool = False
     layouts: tuple[Layout, ...] = ()
+    # The months a delivery is expected (YYYY-MM, inclusive; None = open): a partner that started
+    # later, or stopped. Outside them a missing file is no finding (orchestration/quality/month_state.py).
+    active_from: str | None = None
+    active_until: str | None = None
+
+    def expected_in(self, month: str) -> bool:
+        """Is a delivery of this source expected for `month` (YYYY-MM)?"""
+        return (self.active_from or month) <= month <= (self.active_until or month)
 
     @property
     def python_encoding(self) -> str:
@@ -172,6 +182,14 @@ def parse_registry(data: dict) -> Registry:
             raise RegistryError(f"{where}: encoding must be one of {sorted(ENCODINGS)}, not {encoding!r}")
         if not entry.get("pattern"):
             raise RegistryError(f"{where}: needs a file `pattern`")
+        active = {}
+        for bound in ("active_from", "active_until"):
+            value = entry.get(bound)
+            if value is not None and not MONTH.match(str(value)):
+                raise RegistryError(f"{where}: {bound} must be a month YYYY-MM (in quotes), not {value!r}")
+            active[bound] = None if value is None else str(value)
+        if active["active_from"] and active["active_until"] and active["active_from"] > active["active_until"]:
+            raise RegistryError(f"{where}: active_from {active['active_from']} is after active_until {active['active_until']}")
         sources.append(Source(
             source=name,
             kind=kind_name,
@@ -185,6 +203,7 @@ def parse_registry(data: dict) -> Registry:
             date_format=date_format,
             decimal_comma=bool(entry.get("decimal_comma", False)),
             layouts=_layouts(entry, kinds[kind_name], where),
+            **active,
         ))
     names = [s.source for s in sources]
     duplicates = {n for n in names if names.count(n) > 1}

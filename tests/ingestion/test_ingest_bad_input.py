@@ -110,43 +110,43 @@ BAD_FILES = [
     pytest.param("trajecten_uaf.csv", (UAF_HEADER + "\n799642630,UAF,2019-05-02,,,Beëindigd,,\n").encode("cp1252"),
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: not valid UTF-8 (byte 0xEB on line 2); the registry expects "
                  "UTF-8. It decodes as Windows-1252: re-export it as UTF-8 (or change the registry's encoding). Nothing "
-                 "loaded from this file: no earlier version of this month is loaded.", id="wrong-encoding"),
+                 "loaded from this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="wrong-encoding"),
     pytest.param("trajecten_pasmatch.csv",
                  "bsn;initiatief;aanmelddatum;startdatum;einddatum;uitkomst;uitkomstdatum;uren_per_week\n"
                  "799642630;PASMATCH;02-05-2019;;;Beëindigd;;\n".encode("utf-8"),
                  "trajecten_pasmatch: 2019-05/trajecten_pasmatch.csv: the file is UTF-8 encoded, but the registry expects "
                  "windows-1252. Re-export it as windows-1252 (or change the registry's encoding). Nothing loaded from "
-                 "this file: no earlier version of this month is loaded.", id="utf8-where-cp1252-expected"),
+                 "this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="utf8-where-cp1252-expected"),
     pytest.param("trajecten_uaf.csv", UAF_HEADER.replace(",", ";").encode() + b"\n799642630;UAF;2019-05-02;;;;;\n",
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: required column(s) missing: bsn, initiatief, aanmelddatum, "
                  "startdatum, einddatum, uitkomst, uitkomstdatum, uren_per_week (closest layout: canonical; header found: "
                  "bsn;initiatief;aanmelddatum;startdatum;einddatum;uitkomst;uitkomstdatum;uren_per_week). The header has "
                  "one column and contains ';': the file seems to use ';' as delimiter; the registry expects ','. Nothing "
-                 "loaded from this file: no earlier version of this month is loaded.", id="wrong-delimiter"),
+                 "loaded from this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="wrong-delimiter"),
     pytest.param("trajecten_uaf.csv", b"bsn,initiatief,startdatum,einddatum,uitkomst,uitkomstdatum,uren_per_week\n",
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: required column(s) missing: aanmelddatum (closest layout: "
                  "canonical; header found: bsn | initiatief | startdatum | einddatum | uitkomst | uitkomstdatum | "
-                 "uren_per_week). Nothing loaded from this file: no earlier version of this month is loaded.",
+                 "uren_per_week). Nothing loaded from this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.",
                  id="missing-column"),
     pytest.param("trajecten_uaf.csv", b"",
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: the file is empty (0 bytes). Expected a CSV with a header "
-                 "row. Nothing loaded from this file: no earlier version of this month is loaded.", id="empty"),
+                 "row. Nothing loaded from this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="empty"),
     pytest.param("trajecten_uaf.csv", bytes(range(256)) * 4,
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: this is a binary file, not a CSV text file (it contains NUL "
                  "bytes). Expected csv, delimiter ',', utf-8 (BOM allowed), dates YYYY-MM-DD. Nothing loaded from this "
-                 "file: no earlier version of this month is loaded.", id="binary-named-csv"),
+                 "file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="binary-named-csv"),
     pytest.param("trajecten_uaf.csv", b"PK\x03\x04" + b"\x14" * 100,
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: this is a ZIP/Excel (.xlsx) file named .csv, not a CSV. "
                  "Expected csv, delimiter ',', utf-8 (BOM allowed), dates YYYY-MM-DD. Nothing loaded from this file: "
-                 "no earlier version of this month is loaded.", id="xlsx-named-csv"),
+                 "no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="xlsx-named-csv"),
     pytest.param("trajecten_wsp.xlsx", b"bsn;initiatief\n1;2\n",
                  "trajecten_wsp: 2019-05/trajecten_wsp.xlsx: not an Excel .xlsx workbook (an .xlsx file is a ZIP "
                  "archive; this one is not). Expected xlsx, sheet 'trajecten', dates excel. Nothing loaded from this "
-                 "file: no earlier version of this month is loaded.", id="text-named-xlsx"),
+                 "file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.", id="text-named-xlsx"),
     pytest.param("trajecten_uaf.csv", b"bsn,initiatief,aanmelddatum,bsn,startdatum,einddatum,uitkomst,uitkomstdatum,uren_per_week\n",
                  "trajecten_uaf: 2019-05/trajecten_uaf.csv: column 'bsn' appears more than once in the header (header: "
                  "bsn, initiatief, aanmelddatum, bsn, startdatum, einddatum, uitkomst, uitkomstdatum, uren_per_week). "
-                 "Expected each column once. Nothing loaded from this file: no earlier version of this month is loaded.",
+                 "Expected each column once. Nothing loaded from this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.",
                  id="duplicate-column"),
 ]
 
@@ -174,7 +174,7 @@ def test_xlsx_without_the_sheet_fails(con, tmp_path):
     assert result.status == "failed"
     assert result.message == (
         "2019-05/trajecten_agros.xlsx: the workbook has no sheet 'trajecten' (sheets: Blad1). Expected the trajectories "
-        "on a sheet named 'trajecten'. Nothing loaded from this file: no earlier version of this month is loaded.")
+        "on a sheet named 'trajecten'. Nothing loaded from this file: no earlier version of this month is loaded: the partner's previous snapshot stays in force.")
 
 
 def test_header_only_file_loads_zero_rows(con, tmp_path):
@@ -188,7 +188,10 @@ def test_header_only_file_loads_zero_rows(con, tmp_path):
     assert result.message == "header only: 0 data rows"
 
 
-def test_unreadable_uitkeringen_is_an_error_and_keeps_the_loaded_version(con, raw_dir):
+def test_unreadable_uitkeringen_redelivery_keeps_the_loaded_version_in_force(con, raw_dir):
+    """Decision (docs/stewards.md): a corrupt re-delivery does not withdraw a month whose earlier
+    version loaded; that version stays in force, and the failed file is a warning for the steward.
+    Without an earlier version the month cannot be published (tests/reliability/test_bad_deliveries.py)."""
     ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)
     before = con.execute("SELECT * FROM landing.uitkeringen ORDER BY row_number").fetchall()
     newer = raw_dir / "2018-03" / "uitkeringen_v2.csv"
@@ -198,12 +201,15 @@ def test_unreadable_uitkeringen_is_an_error_and_keeps_the_loaded_version(con, ra
     assert [(r.source_file, r.status) for r in results] == [
         ("2018-03/uitkeringen.csv", "superseded"), ("2018-03/uitkeringen_v2.csv", "failed")]
     failed = results[1]
-    assert failed.severity == "error"
+    assert failed.severity == "warn"
     assert failed.message == (
         "2018-03/uitkeringen_v2.csv: not valid UTF-8 (byte 0xE9 on line 2); the registry expects UTF-8. It decodes as "
         "Windows-1252: re-export it as UTF-8 (or change the registry's encoding). Nothing loaded from this file: the "
-        "version loaded earlier (2018-03/uitkeringen.csv) stays in force; the month cannot be published.")
+        "version loaded earlier (2018-03/uitkeringen.csv) stays in force.")
     assert con.execute("SELECT * FROM landing.uitkeringen ORDER BY row_number").fetchall() == before
+    # what raw/ holds now: the newest file, failed
+    assert con.execute("SELECT source_file, files, status FROM landing.raw_state").fetchall() == [
+        ("2018-03/uitkeringen_v2.csv", 2, "failed")]
 
 
 def test_truncated_and_overlong_rows_are_malformed_rows_not_a_failed_file(con, tmp_path):

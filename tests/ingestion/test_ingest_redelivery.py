@@ -11,6 +11,7 @@ import pytest
 
 from ingestion_helpers import KEY, by_result, ingest_all
 from orchestration.sources.ingest import ingest_month
+from orchestration.sources.registry import load_registry
 
 TABLES = ("landing.uitkeringen", "landing.quarantine", "landing.row_issues")
 
@@ -137,3 +138,51 @@ def test_a_crash_inside_the_transaction_leaves_the_previous_version(con, raw_dir
     (result,) = ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY)
     assert result.status == "loaded"
     assert con.execute("SELECT registratienummer_uitkering FROM landing.uitkeringen WHERE row_number = 1").fetchone() == ("U001B",)
+
+
+def raw_state(con, source: str) -> tuple:
+    return con.execute("SELECT source_file, files, status, message FROM landing.raw_state WHERE source = ?",
+                       [source]).fetchall()[0]
+
+
+def test_what_raw_holds_is_recorded_per_source_and_replaced(con, raw_dir):
+    """landing.raw_state is the present (one row per source and month, rewritten when a run looks
+    at the month); landing.deliveries the history of attempts."""
+    (raw_dir / "2018-03" / "trajecten_agros.xlsx").unlink()  # agros delivered nothing this month
+    ingest_all(con, raw_dir, "2018-03")
+    assert raw_state(con, "uitkeringen")[:3] == ("2018-03/uitkeringen.csv", 1, "loaded")
+    assert raw_state(con, "trajecten_agros") == (None, 0, "absent", "no file matching trajecten_agros*.xlsx in 2018-03/")
+    ingest_all(con, raw_dir, "2018-03")
+    assert raw_state(con, "uitkeringen")[:3] == ("2018-03/uitkeringen.csv", 1, "unchanged")
+    sources = {r[0] for r in con.execute("SELECT source FROM landing.raw_state").fetchall()}
+    assert con.execute("SELECT count(*) FROM landing.raw_state").fetchone()[0] == len(sources) == len(load_registry().sources)
+
+
+def test_a_loaded_file_removed_from_raw_stays_in_force_and_the_steward_is_told(con, raw_dir):
+    """Decision: raw/ is the archive of deliveries (only retention deletes from it). A file removed
+    after it was loaded keeps its version in force rather than withdrawing figures; the message
+    asks to put it back, since a rebuild from raw/ would lose it."""
+    ingest_all(con, raw_dir, "2018-03")
+    before = snapshot(con)
+    (raw_dir / "2018-03" / "klantbeeld.csv").unlink()
+    (result,) = by_result(ingest_month(con, raw_dir, "2018-03", "klantbeeld", KEY), "klantbeeld")
+    assert (result.status, result.severity) == ("missing", "warn")
+    assert result.message == ("no file matching klantbeeld*.csv in 2018-03/ any more: the version loaded earlier "
+                              "(2018-03/klantbeeld.csv) stays in force; put it back in raw/ (a rebuild from raw/ would "
+                              "lose it)")
+    assert raw_state(con, "klantbeeld") == (None, 0, "absent", result.message)
+    assert snapshot(con) == before
+
+
+def test_the_same_file_under_two_names_is_read_once(con, raw_dir):
+    month = raw_dir / "2018-03"
+    copy = month / "uitkeringen (kopie).csv"
+    copy.write_bytes((month / "uitkeringen.csv").read_bytes())
+    later = time.time() + 60
+    os.utime(copy, (later, later))
+    results = by_result(ingest_month(con, raw_dir, "2018-03", "uitkeringen", KEY), "uitkeringen")
+    assert [(r.source_file, r.status) for r in results] == [
+        ("2018-03/uitkeringen.csv", "superseded"), ("2018-03/uitkeringen (kopie).csv", "loaded")]
+    assert results[0].message == "identical to uitkeringen (kopie).csv (the same delivery under two names): read once"
+    assert con.execute("SELECT count(*), count(DISTINCT source_file) FROM landing.uitkeringen").fetchone() == (5, 1)
+    assert raw_state(con, "uitkeringen")[:3] == ("2018-03/uitkeringen (kopie).csv", 2, "loaded")

@@ -30,10 +30,25 @@ def con(tmp_path):
 
 def add_delivery(con, month: str, source: str, status: str = "loaded", message: str | None = None,
                  loaded_at: dt.datetime | None = None, file_name: str | None = None) -> None:
+    """A delivery as ingestion records it: a row of the history (landing.deliveries) and, unless
+    superseded, what raw/ now holds for the source and month (landing.raw_state)."""
+    path = f"{month}/{file_name or source + '.csv'}"
     con.execute(
         "INSERT INTO landing.deliveries VALUES (?, ?, ?, 'hash', 100, ?, NULL, NULL, NULL, ?, ?)",
-        [first_day(month), source, f"{month}/{file_name or source + '.csv'}", status, message, loaded_at or dt.datetime.now()],
+        [first_day(month), source, path, status, message, loaded_at or dt.datetime.now()],
     )
+    if status != "superseded":
+        observe(con, month, source, status, message, path)
+
+
+def observe(con, month: str, source: str, status: str = "absent", message: str | None = None,
+            path: str | None = None) -> None:
+    """What a run found in raw/<month>/ for a source (landing.raw_state): a file and what became of
+    it, or `absent`."""
+    con.execute("DELETE FROM landing.raw_state WHERE delivery_month = ? AND source = ?", [first_day(month), source])
+    con.execute("INSERT INTO landing.raw_state VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                [first_day(month), source, None if status == "absent" else path,
+                 None if status == "absent" else "hash", 0 if status == "absent" else 1, status, message])
 
 
 def add_benefits(con, month: str, persons: range, duplicate_ids: int = 0) -> None:

@@ -1,9 +1,9 @@
 """Which months block publication, and how far publication may go."""
-from orchestration.quality.blocking import blocking_months, publishable_through, record_check_results
+from orchestration.quality.blocking import blocking_months, publishable_through, record_check_results, waiting_months
 from orchestration.quality.file_rules import run_file_rules
 from orchestration.quality.outcomes import CheckOutcome
 
-from quality_helpers import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_trajectories, add_waiver
+from quality_helpers import NEXT_YEAR, YESTERDAY, add_benefits, add_delivery, add_trajectories, add_waiver, observe
 
 
 def land_months(con, months, persons=100):
@@ -30,17 +30,51 @@ def test_failed_benefits_delivery_blocks_that_month_and_later(con):
     assert publishable_through(con) == "2018-02"
 
 
-def test_month_without_any_delivery_inside_the_range_blocks(con):
+def test_month_without_any_delivery_inside_the_range_waits(con):
+    """No benefits delivery is not an error (nothing untrustworthy arrived) but the month waits:
+    neither it nor any later month is published."""
     land_months(con, ["2018-01", "2018-03"])
-    assert blocking_months(con) == ["2018-02"]
+    assert blocking_months(con) == []
+    assert waiting_months(con) == ["2018-02"]
     assert publishable_through(con) == "2018-01"
 
 
-def test_partner_file_without_benefits_delivery_blocks_the_month(con):
+def test_partner_file_without_benefits_delivery_waits(con):
     land_months(con, ["2018-01"])
     add_trajectories(con, "2018-02", "uaf", [1])
-    assert blocking_months(con) == ["2018-02"]
+    assert blocking_months(con) == []
+    assert waiting_months(con) == ["2018-02"]
     assert publishable_through(con) == "2018-01"
+    # the benefits delivery arrives: the month is published
+    add_benefits(con, "2018-02", range(100))
+    assert waiting_months(con) == []
+    assert publishable_through(con) == "2018-02"
+
+
+def test_waiver_lets_publication_pass_a_month_that_never_comes(con):
+    land_months(con, ["2018-01", "2018-03"])
+    add_waiver(con, "delivery_missing", "uitkeringen 2018-02", NEXT_YEAR)
+    assert waiting_months(con) == []
+    assert publishable_through(con) == "2018-03"
+
+
+def test_failed_benefits_redelivery_keeps_the_version_in_force_and_does_not_block(con):
+    """A corrupt re-delivery of a month whose earlier version loaded: that version stays in force
+    and the month stays publishable (a warning for the steward, not an error)."""
+    land_months(con, ["2018-01", "2018-02"])
+    add_delivery(con, "2018-02", "uitkeringen", status="failed", message="wrong delimiter")
+    assert blocking_months(con) == []
+    assert publishable_through(con) == "2018-02"
+
+
+def test_a_failed_file_that_is_gone_from_raw_blocks_nothing(con):
+    land_months(con, ["2018-01", "2018-02"])
+    add_delivery(con, "2018-03", "uitkeringen", status="failed", message="not a CSV")
+    assert blocking_months(con) == ["2018-03"]
+    observe(con, "2018-03", "uitkeringen")  # the next run finds no benefits file: the month waits
+    assert blocking_months(con) == []
+    assert waiting_months(con) == ["2018-03"]
+    assert publishable_through(con) == "2018-02"
 
 
 def test_failed_partner_file_does_not_block(con):

@@ -100,16 +100,25 @@ def test_partner_person_waived_by_pseudonym(con):
     assert not by_rule(run_file_rules(con, "trajecten", ["2018-02"]), "partner_client_unknown").passed
 
 
-def test_benefits_delivery_missing_or_failed_is_an_error(con):
+def test_benefits_delivery_unusable_only_when_no_version_is_in_force(con):
     add_benefits(con, "2018-01", range(10))
     add_delivery(con, "2018-02", "uitkeringen", status="failed", message="required column bsn missing")
     add_delivery(con, "2018-03", "brp")  # no benefits file at all
-    outcomes = run_file_rules(con, "uitkeringen", ["2018-01", "2018-02", "2018-03"])
+    add_benefits(con, "2018-04", range(10))
+    add_delivery(con, "2018-04", "uitkeringen", status="failed", message="wrong delimiter")  # a corrupt re-delivery
+    outcomes = run_file_rules(con, "uitkeringen", ["2018-01", "2018-02", "2018-03", "2018-04"])
     assert by_rule(outcomes, "benefits_delivery_unusable", "2018-01").passed
     failed = by_rule(outcomes, "benefits_delivery_unusable", "2018-02")
     assert not failed.passed and failed.severity == "error" and "required column bsn missing" in failed.description
-    missing = by_rule(outcomes, "benefits_delivery_unusable", "2018-03")
-    assert not missing.passed and "no benefits delivery" in missing.description
+    # missing: the month waits, which is no error but a warning for the steward
+    assert by_rule(outcomes, "benefits_delivery_unusable", "2018-03").passed
+    missing = by_rule(outcomes, "delivery_missing", "2018-03")
+    assert not missing.passed and missing.severity == "warn" and "waits for it" in missing.description
+    # a failed re-delivery: the version loaded earlier stays in force, a warning
+    assert by_rule(outcomes, "benefits_delivery_unusable", "2018-04").passed
+    kept = by_rule(outcomes, "delivery_failed", "2018-04")
+    assert not kept.passed and kept.severity == "warn" and "wrong delimiter" in kept.description
+    assert [o.rule for o in outcomes if not o.passed and o.month == "2018-01"] == []
 
 
 def test_a_good_redelivery_after_a_failed_one_counts(con):
@@ -126,7 +135,8 @@ def test_outcomes_are_stored_and_replaced(con):
     run_file_rules(con, "uitkeringen", ["2018-04"])
     run_file_rules(con, "uitkeringen", ["2018-04"])
     rows = con.execute(
-        "SELECT rule, severity, passed, record_key, metadata FROM landing.check_results ORDER BY rule"
+        "SELECT rule, severity, passed, record_key, metadata FROM landing.check_results "
+        "WHERE delivery_month = DATE '2018-04-01' ORDER BY rule"
     ).fetchall()
     assert [(r[0], r[2]) for r in rows] == [
         ("benefit_key_not_unique", True),
@@ -157,11 +167,12 @@ def test_results_of_removed_deliveries_are_forgotten(con):
     add_trajectories(con, "2018-03", "agros", [1, 9])
     run_file_rules(con, "trajecten", ["2018-03"])
     sources = "SELECT DISTINCT source FROM {} ORDER BY 1"
-    assert con.execute(sources.format("landing.check_results WHERE source LIKE 'trajecten%'")).fetchall() == [
-        ("trajecten_agros",), ("trajecten_uaf",)]
+    # (the delivery rules describe what raw/ holds, not landed rows: tests/quality/test_month_state.py)
+    of_rows = "landing.check_results WHERE source LIKE 'trajecten%' AND rule NOT LIKE 'delivery_%'"
+    assert con.execute(sources.format(of_rows)).fetchall() == [("trajecten_agros",), ("trajecten_uaf",)]
     con.execute("DELETE FROM landing.trajecten WHERE source = 'trajecten_agros'")
     run_file_rules(con, "trajecten", ["2018-03"])
-    assert con.execute(sources.format("landing.check_results WHERE source LIKE 'trajecten%'")).fetchall() == [("trajecten_uaf",)]
+    assert con.execute(sources.format(of_rows)).fetchall() == [("trajecten_uaf",)]
     assert con.execute(sources.format("landing.expectation_results")).fetchall() == [("trajecten_uaf",)]
     # the benefits outcomes of the same month are another kind's: untouched
     run_file_rules(con, "uitkeringen", ["2018-03"])
@@ -184,3 +195,13 @@ def test_a_delivery_is_validated_again_only_when_what_it_reads_changed(con):
     assert by_rule(run_file_rules(con, "uitkeringen", ["2018-04"]), "row_count_vs_previous_month").passed
     (second,) = con.execute(validated_at).fetchall()
     assert second[0] > first[0]
+
+
+def test_a_benefits_delivery_whose_every_row_was_quarantined_fails_the_row_count(con):
+    """A month folder renamed to another month: every benefits row is in the wrong month, 0 rows
+    land. That is below half of the previous month: an error, not an empty month published."""
+    add_benefits(con, "2018-03", range(100))
+    con.execute("""INSERT INTO landing.deliveries VALUES (DATE '2018-04-01', 'uitkeringen', '2018-04/uitkeringen.csv',
+                   'h2', 100, 'loaded', 100, 0, 100, NULL, now())""")
+    outcome = by_rule(run_file_rules(con, "uitkeringen", ["2018-04"]), "row_count_vs_previous_month")
+    assert not outcome.passed and outcome.severity == "error" and outcome.metadata["rows"] == 0

@@ -3,12 +3,15 @@
 A full pipeline run costs a minute, so the suite shares them:
 - `good_run` (session): demo deliveries for 2017-12..2018-02, one `statmon run` over all months;
   its workspace is never changed afterwards (tests copy it);
-- `scenarios` (session): three chains of runs, each on its own copy of the good workspace,
+- `scenarios` (session): four chains of runs, each on its own copy of the good workspace,
   started together in threads right after `good_run` (two at a time: the machine has 2 cores):
     rerun:  the same month again; then a re-delivered partner file for that month;
     bad:    a month of bad partner files and odd folders; then a month with a broken benefits file;
     kill:   runs killed (SIGKILL to the process group) during ingestion, dbt and publication; then
-            a run over all months that must complete.
+            a run over all months that must complete;
+    state:  a month's state follows raw/ (issue 15): a corrupt benefits re-delivery; the original
+            put back with a partner-only next month; files removed, duplicated, a folder renamed
+            to another month (reliability_helpers.month_state_chain).
 Each test waits only for the chain it reads. Every run has its own DAGSTER_HOME and
 STATMON_REPORTS_DIR under its workspace, and a fixed STATMON_PSEUDONYM_KEY (not demo mode).
 """
@@ -135,7 +138,13 @@ def _kill_chain(chain: Chain, demo: Path, good: GoodRun) -> None:
     chain.steps["published_after_kills"] = export_published(ws.published_dir)
 
 
-CHAINS = {"rerun": _rerun_chain, "bad": _bad_chain, "kill": _kill_chain}
+def _state_chain(chain: Chain, demo: Path, good: GoodRun) -> None:
+    from reliability_helpers import month_state_chain
+
+    month_state_chain(chain.ws, demo, chain.steps)
+
+
+CHAINS = {"rerun": _rerun_chain, "bad": _bad_chain, "kill": _kill_chain, "state": _state_chain}
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +152,7 @@ def scenarios(tmp_path_factory, demo_deliveries, good_run):
     chains = {}
     # the longest chain first, so the two workers finish at about the same time
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="chain")
-    for name in ("kill", "rerun", "bad"):
+    for name in ("kill", "state", "rerun", "bad"):
         ws = good_run.ws.copy(tmp_path_factory.mktemp(name))
         chain = Chain(ws)
         chain.future = pool.submit(CHAINS[name], chain, demo_deliveries, good_run)

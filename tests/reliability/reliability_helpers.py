@@ -432,3 +432,75 @@ def scan_file(path: Path, bsns: set[str]) -> set[str]:
                 found |= bsns_in_text(archive.read(name).decode("utf-8", errors="replace"), bsns)
         return found
     return bsns_in_text(data.decode("utf-8", errors="replace"), bsns)
+
+
+# ---------------------------------------------------------------------------------------------
+# A month's state follows raw/ (chain `state`, tests/reliability/test_month_state_runs.py)
+
+STATE_RULES = ("benefits_delivery_unusable", "delivery_failed", "delivery_missing", "delivery_file_gone")
+
+
+def save_with_comma_delimiter(path: Path) -> None:
+    """The file as a steward re-saves it in a program that writes `,` as delimiter (newer mtime)."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    out = io.StringIO()
+    csv.writer(out, delimiter=",", lineterminator="\n").writerows(rows)
+    mtime = path.stat().st_mtime
+    path.write_text(out.getvalue(), encoding="utf-8")
+    os.utime(path, (mtime + 86400, mtime + 86400))
+
+
+def delivery_issues(warehouse: Path) -> list[tuple]:
+    """The delivery rules' rows of marts.dq_issues: (rule_id, severity, record_key, status, detail)."""
+    return query(warehouse, f"""SELECT rule_id, severity, record_key, status, detail FROM marts.dq_issues
+                               WHERE rule_id IN {STATE_RULES} ORDER BY 1, 3""")
+
+
+def worklist_rows(ws: Workspace, out_dir: Path) -> list[dict]:
+    """`statmon dq --format csv` on the published stewards' file: the rows a steward works through."""
+    result = ws.statmon("dq", "--format", "csv", "--out", str(out_dir),
+                        "--warehouse", str(ws.published_dir / "stewards.duckdb"))
+    assert result.rc == 0, result.describe()
+    text = (out_dir / "dq_worklist_all.csv").read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def month_state_chain(ws: Workspace, demo: Path, steps: dict) -> None:
+    """On a copy of the good run (2017-12..2018-02 loaded and published):
+    corrupt:  2018-02/uitkeringen.csv replaced by a copy saved with `,` as delimiter; --month 2018-02;
+    restored: the original put back byte-identical, and 2018-03/ with the partner files only; all months;
+    moved:    2018-01/klantbeeld.csv removed, 2017-12/uitkeringen.csv also delivered as
+              uitkeringen_kopie.csv (identical, newer), and the folder 2018-02/ renamed 2018-04/
+              (a month not delivered yet); all months."""
+    month = MONTHS[-1]
+    benefits = ws.raw / month / "uitkeringen.csv"
+    original = benefits.read_bytes()
+    steps["landing_before"] = snapshot_landing(ws.warehouse)
+
+    save_with_comma_delimiter(benefits)
+    steps["corrupt"] = ws.run("--month", month)
+    steps["landing_after_corrupt"] = snapshot_landing(ws.warehouse)
+    steps["published_after_corrupt"] = export_published(ws.published_dir)
+    steps["issues_after_corrupt"] = delivery_issues(ws.warehouse)
+    steps["worklist_after_corrupt"] = worklist_rows(ws, ws.root / "dq_corrupt")
+
+    benefits.write_bytes(original)
+    (ws.raw / "2018-03").mkdir()
+    for path in sorted((demo / "2018-03").glob("trajecten_*")):
+        shutil.copy2(path, ws.raw / "2018-03" / path.name)
+    steps["restored"] = ws.run()
+    steps["published_after_restored"] = export_published(ws.published_dir)
+    steps["issues_after_restored"] = delivery_issues(ws.warehouse)
+    steps["worklist_after_restored"] = worklist_rows(ws, ws.root / "dq_restored")
+    steps["benefits_attempts"] = query(ws.warehouse, """SELECT status FROM landing.deliveries WHERE source = 'uitkeringen'
+                                                        AND strftime(delivery_month, '%Y-%m') = ? ORDER BY loaded_at""", [month])
+
+    (ws.raw / "2018-01" / "klantbeeld.csv").unlink()
+    copy = ws.raw / "2017-12" / "uitkeringen_kopie.csv"
+    shutil.copy(ws.raw / "2017-12" / "uitkeringen.csv", copy)
+    os.utime(copy, (time.time(), time.time()))
+    (ws.raw / month).rename(ws.raw / "2018-04")
+    steps["moved"] = ws.run()
+    steps["landing_after_moved"] = snapshot_landing(ws.warehouse)
+    steps["published_after_moved"] = export_published(ws.published_dir)
+    steps["issues_after_moved"] = delivery_issues(ws.warehouse)

@@ -63,16 +63,19 @@ def test_unreadable_partner_files_fail_alone_and_the_run_succeeds(scenarios, goo
     assert result.rc == 0, result.describe()
     timnit, uaf = _deliveries(ws, BAD_MONTH)["trajecten_timnit"], _deliveries(ws, BAD_MONTH)["trajecten_uaf"]
     assert timnit[1:5] == ("failed", None, None, None)
+    kept = "no earlier version of this month is loaded: the partner's previous snapshot stays in force."
     assert ("trajecten_timnit.csv: not valid UTF-8 (byte 0xEB on line 2); the registry expects UTF-8. "
             "It decodes as Windows-1252: re-export it as UTF-8 (or change the registry's encoding). "
-            "Nothing loaded from this file: no earlier version of this month is loaded.") in timnit[5]
+            f"Nothing loaded from this file: {kept}") in timnit[5]
     assert uaf[1:5] == ("failed", None, None, None)
     assert ("trajecten_uaf.csv: the file is empty (0 bytes). Expected a CSV with a header row. "
-            "Nothing loaded from this file: no earlier version of this month is loaded.") in uaf[5]
+            f"Nothing loaded from this file: {kept}") in uaf[5]
     # the steward reads the same messages in the run's log, and the summary names the failed files
     assert "trajecten_timnit.csv: not valid UTF-8 (byte 0xEB on line 2)" in result.stderr
     assert "trajecten_uaf.csv: the file is empty (0 bytes)" in result.stderr
-    assert re.search(r"^2018-03 +\d+ +\d+ +2 +\d+  \(trajecten_timnit, trajecten_uaf\)$", result.stdout, re.M), result.stdout
+    assert re.search(r"^2018-03 +\d+ +\d+  published, 2 warning\(s\)$", result.stdout, re.M), result.stdout
+    for name in ("trajecten_timnit.csv: not valid UTF-8", "trajecten_uaf.csv: the file is empty"):
+        assert re.search(rf"^2018-03: 2018-03/{name}.*; 2018-03 stays published$", result.stdout, re.M), result.stdout
     assert re.search(r"run [0-9a-f]{8}: 1 month\(s\) in [0-9.]+ s: ok$", result.stdout, re.M)
     # every other source of the month loaded, rows in = loaded + quarantined
     _assert_other_sources_loaded(ws, BAD_MONTH, {"trajecten_timnit", "trajecten_uaf"})
@@ -110,7 +113,9 @@ def test_benefits_file_without_a_required_column_blocks_the_month_and_keeps_the_
     assert benefits[5].endswith("Nothing loaded from this file: no earlier version of this month is loaded; the month cannot be published.")
     assert "required column(s) missing: aanvangsdatum_uitkering" in result.stderr
     assert "check failed [error]: landing/uitkeringen delivery" in result.stdout
-    assert re.search(r"run [0-9a-f]{8}: 1 month\(s\) in [0-9.]+ s: FAILED \(blocking check or step failed\)$", result.stdout, re.M)
+    assert re.search(r"^2018-04 +\d+ +\d+  blocked \(error\): not published$", result.stdout, re.M), result.stdout
+    assert f"{BROKEN_MONTH}: blocked [error]: uitkeringen benefits_delivery_unusable: " in result.stdout
+    assert re.search(r"run [0-9a-f]{8}: 1 month\(s\) in [0-9.]+ s: FAILED \(2018-04 blocked by an error\)$", result.stdout, re.M)
     # the blocking rule is on the steward's list
     blocking = query(ws.warehouse,
                      """SELECT severity, passed, description FROM landing.check_results

@@ -384,6 +384,29 @@ failed_expectations as (
         cast(null as integer) as source_row
     from expectation_checks as e
     where not e.success
+),
+
+-- the delivery rules (orchestration/quality/month_state.py): an expected delivery missing, a file
+-- that cannot be read, a loaded file no longer in raw/ (warn), a benefits file that cannot be read
+-- with no version of the month in force (error). They describe the present state of raw/: recorded
+-- afresh for every month in every run, so a finding whose file arrived or was replaced is gone.
+delivery_findings as (
+    select
+        c.rule as rule_id,
+        c.severity,
+        c.source,
+        c.record_key,
+        cast(null as {{ dbt.type_string() }}) as person_id,
+        cast(null as {{ dbt.type_string() }}) as benefit_id,
+        c.delivery_month as seen_month,
+        c.delivery_month as record_latest_month,
+        c.description as detail,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as integer) as source_row
+    from {{ source('landing', 'check_results') }} as c
+    where c.origin = 'file_rule'
+        and c.rule in ('benefits_delivery_unusable', 'delivery_failed', 'delivery_missing', 'delivery_file_gone')
+        and not c.passed
 )
 
 select * from registration_missing
@@ -397,3 +420,4 @@ union all select * from client_not_in_view
 union all select * from quarantined
 union all select * from row_findings
 union all select * from failed_expectations
+union all select * from delivery_findings
