@@ -30,7 +30,10 @@ defs = dg.Definitions(
     sensors=[raw_delivery_sensor],
     resources={
         "warehouse": warehouse_resource_from_env(),
-        # the dbt of this environment, also when its bin/ is not on PATH (statmon started by full path)
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        # the dbt of this environment, also when its bin/ is not on PATH (statmon started by full
+        # path), through statmon-dbt-cli: dbt itself, with `--version` answered without importing
+        # dbt (orchestration/dbt_cli.py)
+        "dbt": DbtCliResource(project_dir=dbt_project,
+                              dbt_executable=str(Path(sys.executable).with_name("statmon-dbt-cli"))),
     },
 )

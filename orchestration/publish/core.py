@@ -6,7 +6,8 @@ Layout of ``out_dir`` (by default the warehouse's folder):
                                        suppression_relations; readers open it read-only
     published -> .published-versions/<publication_id>/   symlink to the current Parquet folder
     .published-versions/<id>/<table>.parquet              one folder per publication (last 3 kept)
-    stewards.duckdb                    dq_issues + quarantine (pseudonyms, no BSN) + publication_log
+    stewards.duckdb                    dq_issues + quarantine (pseudonyms, no BSN) + initiative_effect_population
+                                       + publication_log
     .publish.lock                      serialises publishers (never taken by readers)
 
 Order of a publication: read the marts, suppress, build ``.published.duckdb.tmp-<id>`` completely,
@@ -28,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from orchestration.db import table_exists
 
 from . import atomic
 from .descriptions import comment_log_tables, comment_published_tables
@@ -429,9 +432,11 @@ def publish(warehouse: Path, out_dir: Path, through_month: str | None, con=None,
 
 def publish_stewards(warehouse: Path, out_dir: Path, con=None, *, run_id: str | None = None) -> PublicationResult:
     """The stewards' file: marts.dq_issues and landing.quarantine, every month (stewards need
-    the issues of unpublishable months most). Pseudonyms and source record ids only: the
-    quarantine already masks a rejected BSN to its last 3 digits, and a 8-9 digit value in a
-    BSN column is masked here again in case it was not."""
+    the issues of unpublishable months most), and marts.initiative_effect_population: who each
+    initiative's rendement is about and why the other starters are not in it (counts, unsuppressed,
+    so stewards see every start left out of the estimate; not published for BI, docs/rendement.md).
+    Pseudonyms and source record ids only: the quarantine already masks a rejected BSN to its last
+    3 digits, and a 8-9 digit value in a BSN column is masked here again in case it was not."""
     out_dir = Path(out_dir)
     with atomic.publisher_lock(out_dir):
         atomic.remove_leftovers(out_dir, (STEWARDS_FILE,))
@@ -441,6 +446,10 @@ def publish_stewards(warehouse: Path, out_dir: Path, con=None, *, run_id: str | 
                 SELECT * REPLACE (CASE WHEN column_name ILIKE '%bsn%' AND regexp_full_match(trim(value), '[0-9]{8,9}')
                                        THEN '******' || right(trim(value), 3) ELSE value END AS value)
                 FROM landing.quarantine ORDER BY delivery_month, source, source_file, row_number""").df()
+            tables = {"dq_issues": issues, "quarantine": quarantine}
+            if table_exists(wh, "marts", "initiative_effect_population"):  # absent before the rendement
+                tables["initiative_effect_population"] = wh.execute(
+                    "SELECT * FROM marts.initiative_effect_population ORDER BY ALL").df()
         target = out_dir / STEWARDS_FILE
         previous = _previous(target)
         published_at = datetime.now(timezone.utc)
@@ -450,10 +459,10 @@ def publish_stewards(warehouse: Path, out_dir: Path, con=None, *, run_id: str | 
         if len(issues):
             months = (pd.Timestamp(issues["first_seen_month"].min()).date(),
                       pd.Timestamp(issues["last_seen_month"].max()).date())
-        row_counts = {"dq_issues": len(issues), "quarantine": len(quarantine)}
+        row_counts = {name: len(df) for name, df in tables.items()}
         con_out = duckdb.connect(str(temp_file))
         try:
-            for name, df in (("dq_issues", issues), ("quarantine", quarantine)):
+            for name, df in tables.items():
                 con_out.register("frame", df)
                 con_out.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
                 con_out.unregister("frame")

@@ -42,10 +42,17 @@ def _dbt_log_size(warehouse: Path) -> int:
 
 
 def _dbt_log_since(warehouse: Path, offset: int) -> str:
-    """What dbt logged for this warehouse (its parse and its build) after `offset`."""
-    with open(config.dbt_target_path(warehouse) / "dbt.log", encoding="utf-8") as log:
-        log.seek(offset)
-        return log.read()
+    """What dbt logged for this warehouse (its parse and its build) after `offset`. dbt rotates
+    dbt.log at 10 MB (to dbt.log.1, ...): when the log is now shorter than `offset`, what was
+    written after it is the rest of dbt.log.1 and all of dbt.log."""
+    log = config.dbt_target_path(warehouse) / "dbt.log"
+    if log.stat().st_size >= offset:
+        with open(log, encoding="utf-8") as fh:
+            fh.seek(offset)
+            return fh.read()
+    with open(log.with_name("dbt.log.1"), encoding="utf-8") as rotated:
+        rotated.seek(offset)
+        return rotated.read() + log.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
