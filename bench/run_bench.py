@@ -579,7 +579,8 @@ def write_results(path: Path = RESULTS) -> None:
         "",
         "Each figure is the median of n runs, each a fresh process from the command line to exit. "
         "Lower bound = bench/lower_bound.py (plain DuckDB SQL, one process, same files, row rules, "
-        "HMAC pseudonyms and marts). Load = the 1-minute load average just before the runs (min–max).",
+        "HMAC pseudonyms and marts, and the effect estimate in bench/effect_lower_bound.py). Load = the 1-minute "
+        "load average just before the runs (min–max). Commit = the worktree's HEAD when measured.",
         "",
         "| figure | scale | pipeline | lower bound | ratio | n | load | measured (UTC), commit | target |",
         "|---|---|---|---|---|---|---|---|---|",
