@@ -7,6 +7,7 @@ import duckdb
 
 MARTS = ("caseload_monthly", "outflow_monthly", "initiative_outcomes", "participation_by_gender",
          "cohort_progress", "cohort_progress_settlement")
+EFFECT_MARTS = ("initiative_effect", "initiative_effect_curve")  # bench/effect_lower_bound.py
 
 
 def _select(con, alias: str, table: str, columns: list[tuple[str, str]]) -> str:
@@ -42,7 +43,7 @@ def compare_marts(pipeline_db: Path, lower_bound_db: Path, marts=MARTS, examples
 if __name__ == "__main__":
     import sys
 
-    for name, r in compare_marts(Path(sys.argv[1]), Path(sys.argv[2])).items():
+    for name, r in compare_marts(Path(sys.argv[1]), Path(sys.argv[2]), MARTS + EFFECT_MARTS).items():
         print(f"{name}: pipeline {r['rows_pipeline']} rows, lower bound {r['rows_lower_bound']}, "
               f"only pipeline {r['only_pipeline']}, only lower bound {r['only_lower_bound']}")
         print("   ", r["columns"])

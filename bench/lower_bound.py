@@ -10,7 +10,8 @@ out on purpose, because it is not needed for the marts: the quarantine and row-i
 dq_issues, GX validation results, publication and the report.
 
 Marts covered (schema `marts` of --db): caseload_monthly, outflow_monthly, initiative_outcomes,
-participation_by_gender, cohort_progress, cohort_progress_settlement.
+participation_by_gender, cohort_progress, cohort_progress_settlement, and the effect marts
+initiative_effect and initiative_effect_curve (bench/effect_lower_bound.py).
 
     python bench/lower_bound.py --raw-dir DIR --db FILE [--month YYYY-MM] [--key KEY]
 
@@ -95,7 +96,7 @@ CREATE TABLE IF NOT EXISTS lb_landing.deliveries (month DATE, source VARCHAR, fi
     rows_loaded BIGINT);
 CREATE TABLE IF NOT EXISTS lb_landing.uitkeringen (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR,
     benefit_id VARCHAR, statistiekcode VARCHAR, geslacht VARCHAR, leefvorm VARCHAR, start_date DATE,
-    end_date DATE, reden VARCHAR, kenmerk VARCHAR);
+    end_date DATE, reden VARCHAR, kenmerk VARCHAR, birth_date DATE);
 CREATE TABLE IF NOT EXISTS lb_landing.brp (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR, geslacht VARCHAR,
     verblijfstitel VARCHAR, title_date DATE, settlement_date DATE);
 CREATE TABLE IF NOT EXISTS lb_landing.klantbeeld (month DATE, source VARCHAR, rn BIGINT, person_id VARCHAR,
@@ -269,7 +270,7 @@ def typed_insert(kind: str, raw: str, month: str, source: str, partner: str | No
                 f"{in_list_or_onbekend('geslacht', codes('geslacht'))}, {in_list_or_onbekend('leefvorm', codes('leefvorm'))}, "
                 f"{date_sql('aanvangsdatum_uitkering', dates)}, {date_sql('einddatum_uitkering', dates)}, "
                 f"{in_list_or_onbekend('reden_beeindiging', codes('reden_beeindiging'))}, "
-                f"{in_list_or_onbekend('kenmerk_statushouder', ['J', 'N'])} {join} "
+                f"{in_list_or_onbekend('kenmerk_statushouder', ['J', 'N'])}, {date_sql('geboortedatum', dates)} {join} "
                 f"WHERE {valid} AND registratienummer_uitkering IS NOT NULL "
                 f"AND TRY_CAST(statistiekjaar AS INTEGER) = {m.year} AND TRY_CAST(statistiekmaand AS INTEGER) = {m.month} "
                 f"AND {date_sql('aanvangsdatum_uitkering', dates)} IS NOT NULL")
@@ -422,17 +423,21 @@ def build_marts(con) -> None:
     JOIN persons p ON p.person_id = pm.person_id AND p.statushouder
     ASOF LEFT JOIN brp_rows br ON br.person_id = pm.person_id AND pm.month >= br.month;
 
-    -- benefit ended in M: the latest delivery containing the benefit gives an einddatum in M
+    -- benefit ended in M: a spell is a benefit number with its aanvangsdatum; the latest delivery
+    -- containing the spell (a row with an einddatum first) gives an einddatum in M; a household
+    -- benefit lists each partner: one row per statushouder person of the spell
     CREATE OR REPLACE TEMP TABLE endings AS
     WITH latest AS (
-        SELECT benefit_id, arg_max(person_id, (month, rn)) AS person_id,
-               arg_max(statistiekcode, (month, rn)) AS statistiekcode,
-               arg_max(end_date, (month, rn)) AS end_date, arg_max(reden, (month, rn)) AS reden,
-               max(month) AS last_month
-        FROM lb_landing.uitkeringen GROUP BY benefit_id)
-    SELECT l.benefit_id, l.person_id, CAST(date_trunc('month', l.end_date) AS DATE) AS month, l.last_month,
+        SELECT benefit_id, start_date, statistiekcode, end_date, reden FROM lb_landing.uitkeringen
+        QUALIFY row_number() OVER (PARTITION BY benefit_id, start_date ORDER BY month DESC, end_date IS NULL, rn) = 1),
+    spell_persons AS (
+        SELECT benefit_id, start_date, person_id, max(month) AS last_month
+        FROM lb_landing.uitkeringen WHERE person_id IS NOT NULL GROUP BY ALL)
+    SELECT l.benefit_id || '|' || l.start_date AS benefit_id, sp.person_id,
+           CAST(date_trunc('month', l.end_date) AS DATE) AS month, sp.last_month,
            CASE WHEN l.reden IN ({werk}) THEN 'werk' WHEN l.reden IN ({studie}) THEN 'studie' ELSE 'overig' END AS reason_group
-    FROM latest l JOIN persons p ON p.person_id = l.person_id AND p.statushouder
+    FROM latest l JOIN spell_persons sp USING (benefit_id, start_date)
+    JOIN persons p ON p.person_id = sp.person_id AND p.statushouder
     WHERE l.statistiekcode = '01' AND l.end_date IS NOT NULL;
 
     -- trajectory state as of M: the latest snapshot of its partner with month <= M that contains it
@@ -489,9 +494,9 @@ def build_marts(con) -> None:
         SELECT DISTINCT e.benefit_id FROM endings e
         JOIN on_benefit o ON o.person_id = e.person_id AND o.month > e.month
             AND o.month <= CAST(e.month + INTERVAL 6 MONTH AS DATE))
-    SELECT e.month, e.reason_group, CAST(count(*) AS INTEGER) AS benefits_ended,
+    SELECT e.month, e.reason_group, CAST(count(DISTINCT e.benefit_id) AS INTEGER) AS benefits_ended,
            CAST(CASE WHEN CAST(e.month + INTERVAL 6 MONTH AS DATE) <= (SELECT max(month) FROM benefit_months)
-                THEN count(r.benefit_id) END AS INTEGER) AS returned_within_6_months
+                THEN count(DISTINCT r.benefit_id) END AS INTEGER) AS returned_within_6_months
     FROM endings e LEFT JOIN returned r USING (benefit_id)
     GROUP BY e.month, e.reason_group;
 
@@ -518,13 +523,14 @@ def build_marts(con) -> None:
         FROM on_benefit o
         LEFT JOIN active a ON a.month = o.month AND a.person_id = o.person_id
         ASOF LEFT JOIN klant k ON k.person_id = o.person_id AND o.month >= k.month),
-    ended AS (
-        SELECT e.month, coalesce(o.gender, last_o.gender, 'onbekend') AS gender,
-               count(*) FILTER (WHERE e.reason_group = 'werk') AS ended_work,
-               count(*) FILTER (WHERE e.reason_group = 'studie') AS ended_study
-        FROM endings e
-        LEFT JOIN on_benefit o ON o.person_id = e.person_id AND o.month = e.month
-        LEFT JOIN on_benefit last_o ON last_o.person_id = e.person_id AND last_o.month = e.last_month
+    ended AS (  -- a household benefit of a man and a woman counts for both genders, once each
+        SELECT month, gender,
+               count(DISTINCT benefit_id) FILTER (WHERE reason_group = 'werk') AS ended_work,
+               count(DISTINCT benefit_id) FILTER (WHERE reason_group = 'studie') AS ended_study
+        FROM (SELECT e.month, e.benefit_id, e.reason_group, coalesce(o.gender, last_o.gender, 'onbekend') AS gender
+              FROM endings e
+              LEFT JOIN on_benefit o ON o.person_id = e.person_id AND o.month = e.month
+              LEFT JOIN on_benefit last_o ON last_o.person_id = e.person_id AND last_o.month = e.last_month)
         GROUP BY ALL),
     grid AS (SELECT month, gender FROM benefit_months, (VALUES ('man'), ('vrouw'), ('onbekend')) g(gender))
     SELECT g.month, g.gender,
@@ -573,7 +579,8 @@ def find_months(raw_dir: Path) -> list[str]:
     return sorted(p.name for p in raw_dir.iterdir() if p.is_dir() and MONTH_DIR.match(p.name) and p.name >= FIRST_MONTH)
 
 
-def run(raw_dir: Path, db: Path, month: str | None, key: bytes, threads: int | None = None) -> dict:
+def run(raw_dir: Path, db: Path, month: str | None, key: bytes, threads: int | None = None,
+        effect_max_records: int | None = None) -> dict:
     t0 = time.perf_counter()
     con = duckdb.connect(str(db))
     if threads:
@@ -586,12 +593,19 @@ def run(raw_dir: Path, db: Path, month: str | None, key: bytes, threads: int | N
         for k, v in load_month(con, raw_dir, m, key).items():
             totals[k] += v
     t_load = time.perf_counter()
+    effect = {}
     if totals["files_loaded"]:
         build_marts(con)
+        t_marts = time.perf_counter()
+        from effect_lower_bound import MAX_RECORDS, build_effect  # bench/effect_lower_bound.py, beside this script
+
+        effect = build_effect(con, MAX_RECORDS if effect_max_records is None else effect_max_records)
+    else:
+        t_marts = t_load
     con.close()
     t_end = time.perf_counter()
     return {"months": len(months), **totals, "seconds_load": round(t_load - t0, 3),
-            "seconds_marts": round(t_end - t_load, 3), "seconds": round(t_end - t0, 3)}
+            "seconds_marts": round(t_marts - t_load, 3), **effect, "seconds": round(t_end - t0, 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -601,12 +615,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", help="only this month (YYYY-MM); default: every month folder")
     parser.add_argument("--key", default=os.environ.get("STATMON_PSEUDONYM_KEY"),
                         help="pseudonym key (default: $STATMON_PSEUDONYM_KEY)")
+    parser.add_argument("--effect-max-records", type=int,
+                        help="the effect bootstrap's record budget (default: the pipeline's); 0: analytic intervals only")
     args = parser.parse_args(argv)
     if not args.key:
         parser.error("no pseudonym key: pass --key or set STATMON_PSEUDONYM_KEY")
     if args.month and not (args.raw_dir / args.month).is_dir():
         parser.error(f"{args.raw_dir / args.month} does not exist")
-    print(json.dumps(run(args.raw_dir, args.db, args.month, args.key.encode("utf-8"))))
+    print(json.dumps(run(args.raw_dir, args.db, args.month, args.key.encode("utf-8"),
+                         effect_max_records=args.effect_max_records)))
     return 0
 
 
