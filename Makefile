@@ -15,8 +15,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(BIN)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --python $(PYTHON)
+# --compile-bytecode: the packages' .pyc are written once here, so no run compiles them again
+# (~3.7 s of every `statmon run` where Python may not write them, PYTHONDONTWRITEBYTECODE=1).
+$(BIN)/.synced: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
 	touch $@
 
 env: $(BIN)/.synced
