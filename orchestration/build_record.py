@@ -124,25 +124,15 @@ def build_inputs_fingerprint(con, months: list[str], manifest: Mapping[str, Any]
 
 def _unchanged_since_publication(con, warehouse: Path, fingerprint: str, run_tags: Mapping[str, str]) -> str | None:
     """Why this run need not build (a message), or None when it must."""
-    import duckdb
+    from orchestration.db import latest_publication
 
     if run_tags.get(REBUILD_TAG) == "true" or os.environ.get(REBUILD_ENV, "") not in ("", "0"):
-        return None
-    published = config.published_dir(warehouse) / "published.duckdb"
-    if not published.exists():
         return None
     last = con.execute(f"select run_id, fingerprint, status from {BUILDS_TABLE} where status in ('started', 'built') "
                        "order by recorded_at desc limit 1").fetchone()
     if not last or last[2] != "built" or last[1] != fingerprint:
         return None
-    published_con = duckdb.connect(str(published), read_only=True)
-    try:
-        row = published_con.execute("select run_id, published_at from publication_log "
-                                    "order by published_at desc limit 1").fetchone()
-    except duckdb.Error:  # a publication from before the log existed
-        return None
-    finally:
-        published_con.close()
+    row = latest_publication(config.published_dir(warehouse) / "published.duckdb")
     if not row or row[0] != last[0]:
         return None
     return (f"deliveries, waivers, GX results, dbt project and months are those of run {last[0][:8]}, "

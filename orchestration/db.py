@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 
@@ -63,3 +64,21 @@ def table_exists(con, schema: str, table: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
         "AND table_schema = ? AND table_name = ?", [schema, table]).fetchall()[0][0])
+
+
+def latest_publication(published_file: Path) -> tuple | None:
+    """The latest row of a published file's publication_log: (run_id, published_at, months_to),
+    or None when there is no file, no log (a publication from before it existed) or no row.
+    The file is opened read-only; an error opening it is the caller's to handle."""
+    import duckdb
+
+    if not Path(published_file).exists():
+        return None
+    con = duckdb.connect(str(published_file), read_only=True)
+    try:
+        return con.execute("SELECT run_id, published_at, months_to FROM publication_log "
+                           "ORDER BY published_at DESC LIMIT 1").fetchone()
+    except duckdb.Error:  # no publication_log, or one from before it had these columns
+        return None
+    finally:
+        con.close()

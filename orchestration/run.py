@@ -155,10 +155,10 @@ def _report(result, warehouse: Path, months: list[str], seconds: float, out) -> 
                 failed_checks.append((evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.severity.value))
     failed_steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
 
-    from orchestration.quality.month_state import month_range
+    from orchestration.partitions import monthly_partitions
 
-    # every month of the run's range: a month inside it without a folder is looked at too
-    months = month_range(months[0], months[-1])
+    # every month of the run's range (its partitions): a month inside it without a folder is looked at too
+    months = monthly_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(months[0], months[-1]))
     published = _published_through(warehouse)
     reports, gate = [], published
     con = _open_when_free(warehouse)
@@ -240,21 +240,13 @@ def _published_through(warehouse: Path) -> str | None:
     """The last month of the publication BI readers see now (its publication_log); None: none."""
     import duckdb
 
-    published = config.published_dir(warehouse) / "published.duckdb"
-    if not published.exists():
-        return None
+    from orchestration.db import latest_publication
+
     try:
-        con = duckdb.connect(str(published), read_only=True)
+        latest = latest_publication(config.published_dir(warehouse) / "published.duckdb")
     except duckdb.Error:
         return None
-    try:
-        rows = con.execute("SELECT strftime(months_to, '%Y-%m') FROM publication_log "
-                           "ORDER BY published_at DESC LIMIT 1").fetchall()
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    return rows[0][0] if rows else None
+    return latest[2].strftime("%Y-%m") if latest and latest[2] else None
 
 
 def _open_when_free(warehouse: Path, seconds: float = 30.0):

@@ -241,13 +241,3 @@ def month_reports(con, months: list[str], published_through: str | None) -> list
             failed=[o.description for o in found if o.rule == FAILED_RULE],
             gone={o.source: o.description for o in found if o.rule == GONE_RULE}))
     return reports
-
-
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` (YYYY-MM), inclusive."""
-    year, month = int(first[:4]), int(first[5:7])
-    months = []
-    while f"{year:04d}-{month:02d}" <= last:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months

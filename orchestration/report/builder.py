@@ -896,14 +896,12 @@ SECTIONS = [
 
 def default_month(published_duckdb: Path) -> date:
     """The last published month."""
-    con = duckdb.connect(str(published_duckdb), read_only=True)
-    try:
-        value = con.execute("SELECT months_to FROM publication_log ORDER BY published_at DESC LIMIT 1").fetchone()
-    finally:
-        con.close()
-    if not value or value[0] is None:
+    from ..db import latest_publication
+
+    latest = latest_publication(published_duckdb)
+    if not latest or latest[2] is None:
         raise ValueError(f"{published_duckdb} covers no month")
-    return value[0]
+    return latest[2]
 
 
 def build_report(published_duckdb: Path, month: str | None, out_dir: Path) -> Path:
