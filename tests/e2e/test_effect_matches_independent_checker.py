@@ -4,6 +4,7 @@ for row: participants, matched participants, controls and the three shares."""
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 # the checker modules live beside the demo tests (uniquely named, see DEVELOPERS.md)
@@ -39,8 +40,6 @@ def test_stewards_see_every_start_left_out_of_the_estimate(memo_con, memo_wareho
     bijstand at the start, not a statushouder, no valid geboortedatum) is never dropped silently:
     the stewards' file beside the warehouse holds marts.initiative_effect_population, whose parts
     add up to every person with a start, for every coded initiative."""
-    import duckdb
-
     expected = memo_con.execute("select * from marts.initiative_effect_population order by all").fetchall()
     stewards = duckdb.connect(str(memo_warehouse.parent / "stewards.duckdb"), read_only=True)
     try:
