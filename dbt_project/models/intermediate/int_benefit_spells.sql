@@ -26,12 +26,18 @@
 {%- set watermark = append_watermark('last_delivery_month') %}
 with benefit_rows as (
     select
-        *,
-        {{ spell_id('benefit_id', 'benefit_start_date') }} as spell_id,
-        row_number() over (
-            partition by benefit_id, benefit_start_date
-            order by month desc, (benefit_end_date is null), source_row
-        ) as recency
+        month,
+        person_id,
+        benefit_id,
+        benefit_kind_code,
+        is_general_assistance,
+        benefit_start_date,
+        benefit_end_date,
+        end_reason_code,
+        end_reason_group,
+        source_file,
+        source_row,
+        {{ spell_id('benefit_id', 'benefit_start_date') }} as spell_id
     from {{ ref('stg_uitkeringen__benefits') }}
     {%- if watermark is not none %}
     where month > {{ watermark }}  -- the months after the latest one this table holds
@@ -128,7 +134,20 @@ select
     case when r.benefit_end_date is not null then {{ month_start('r.benefit_end_date') }} end as ended_month,
     r.source_file as latest_source_file,
     r.source_row as latest_source_row
-from benefit_rows as r
+-- the spell's row in its latest delivery (one with an end date first, then the first row of the
+-- file): ranked among the rows of that delivery only, not all 21.7 million of a national backfill
+from (
+    select
+        r.*,
+        row_number() over (
+            partition by r.benefit_id, r.benefit_start_date
+            order by (r.benefit_end_date is null), r.source_row
+        ) as recency
+    from benefit_rows as r
+    inner join spell_bounds as latest
+        on latest.spell_id = r.spell_id
+        and latest.last_delivery_month = r.month
+) as r
 inner join spell_bounds as b on b.spell_id = r.spell_id
 inner join spell_persons as p on p.spell_id = r.spell_id
 inner join spell_person_counts as c on c.spell_id = r.spell_id

@@ -10,22 +10,9 @@
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
 -- changes only its own month's rows); a full build (no run months) rebuilds every month.
 -- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
-with current_versions as (
-    {{ current_file_versions(source('landing', 'brp'), incremental_delivery_month_filter('delivery_month')) }}
-),
-
-person_rows as (
-    select
-        p.*,
-        row_number() over (
-            partition by p.delivery_month, p.person_id order by p.row_number desc
-        ) as duplicate_rank
-    from {{ source('landing', 'brp') }} as p
-    inner join current_versions as v
-        on v.source = p.source
-        and v.delivery_month = p.delivery_month
-        and v.file_hash = p.file_hash
-    where 1 = 1 {{ incremental_delivery_month_filter('p.delivery_month') }}
+-- a person listed twice in one extract: the later row stands (macros/file_versions.sql)
+with person_rows as (
+    {{ current_landing_rows(source('landing', 'brp'), ['person_id']) }}
 )
 
 select
@@ -48,5 +35,3 @@ select
     p.row_number as source_row
 from person_rows as p
 left join {{ ref('verblijfstitel') }} as vt on vt.code = p.verblijfstitel
--- a person listed twice in one extract: the later row stands
-where p.duplicate_rank = 1

@@ -9,22 +9,9 @@
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
 -- changes only its own month's rows); a full build (no run months) rebuilds every month.
 -- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
-with current_versions as (
-    {{ current_file_versions(source('landing', 'klantbeeld'), incremental_delivery_month_filter('delivery_month')) }}
-),
-
-client_rows as (
-    select
-        k.*,
-        row_number() over (
-            partition by k.delivery_month, k.person_id order by k.row_number desc
-        ) as duplicate_rank
-    from {{ source('landing', 'klantbeeld') }} as k
-    inner join current_versions as v
-        on v.source = k.source
-        and v.delivery_month = k.delivery_month
-        and v.file_hash = k.file_hash
-    where 1 = 1 {{ incremental_delivery_month_filter('k.delivery_month') }}
+-- a client listed twice in one month: the later row stands (macros/file_versions.sql)
+with client_rows as (
+    {{ current_landing_rows(source('landing', 'klantbeeld'), ['person_id']) }}
 )
 
 select
@@ -41,5 +28,3 @@ select
     file_hash,
     row_number as source_row
 from client_rows
--- a client listed twice in one month: the later row stands
-where duplicate_rank = 1
