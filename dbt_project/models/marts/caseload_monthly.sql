@@ -37,7 +37,9 @@ left_benefit as (
 ),
 
 staffing as (
-    select month, sum(fte) as caseworker_fte
+    -- summed as decimals: a sum of doubles depends on the order its rows arrive in (two builds of
+    -- the national data gave 166.13999999999933 and ...973), and a rebuild must publish the same bytes
+    select month, sum(cast(fte as decimal(18, 6))) as caseworker_fte
     from {{ ref('stg_formatie__staffing') }}
     where team = 'statushouders'
     group by month
