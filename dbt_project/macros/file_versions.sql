@@ -34,35 +34,41 @@
 {#- The rows of a landing table that stand: those of the file version in force per delivery month
     (current_file_versions) and, of a key listed twice in one delivery month, the later row
     (highest row_number). Delivery months limited to the run's on an incremental run.
-    Duplicates are rare: they are found with a narrow aggregate over the keys, so the wide rows
-    stream through two hash joins with small build sides. Ranking every row with all its columns
-    in a window instead made stg_brp__persons spill at dbt's 2 GB memory limit (national backfill,
-    bench/findings.md: 39 -> 18 s for that model alone). Keys must be not null (a NULL key never
-    equals itself in the join below: such rows would all stand). -#}
+    Duplicates are rare: they are found with a narrow aggregate over the keys, and the wide rows
+    stream through hash joins with small build sides (`not materialized`: read twice, never
+    copied). Ranking every row with all its columns in a window instead made stg_brp__persons
+    spill at dbt's 2 GB memory limit (national backfill, bench/findings.md: 39 -> 18 s for that
+    model alone). Keys must be not null (a NULL key never equals itself in the join below: such
+    rows would all stand). -#}
 {% macro current_landing_rows(landing_table, key_columns) -%}
     {%- set month_filter = incremental_delivery_month_filter('delivery_month') -%}
-    select r.*
-    from (
-        select * from {{ landing_table }} where 1 = 1 {{ month_filter }}
-    ) as r
-    inner join ({{ current_file_versions(landing_table, month_filter) }}) as v
-        on v.source = r.source
-        and v.delivery_month = r.delivery_month
-        and v.file_hash = r.file_hash
-    left join (
-        select d.delivery_month, {% for k in key_columns %}d.{{ k }}, {% endfor %}max(d.row_number) as last_row
-        from {{ landing_table }} as d
-        inner join ({{ current_file_versions(landing_table, month_filter) }}) as dv
-            on dv.source = d.source
-            and dv.delivery_month = d.delivery_month
-            and dv.file_hash = d.file_hash
-        where 1 = 1 {{ incremental_delivery_month_filter('d.delivery_month') }}
-        group by d.delivery_month{% for k in key_columns %}, d.{{ k }}{% endfor %}
+    with versions_in_force as (
+        {{ current_file_versions(landing_table, month_filter) }}
+    ),
+
+    rows_in_force as not materialized (
+        select r.*
+        from {{ landing_table }} as r
+        inner join versions_in_force as v
+            on v.source = r.source
+            and v.delivery_month = r.delivery_month
+            and v.file_hash = r.file_hash
+        where 1 = 1 {{ incremental_delivery_month_filter('r.delivery_month') }}
+    ),
+
+    duplicated_keys as (
+        select delivery_month, {{ key_columns | join(', ') }}, max(row_number) as last_row
+        from rows_in_force
+        group by delivery_month, {{ key_columns | join(', ') }}
         having count(*) > 1
-    ) as duplicated
-        on duplicated.delivery_month = r.delivery_month
+    )
+
+    select r.*
+    from rows_in_force as r
+    left join duplicated_keys as d
+        on d.delivery_month = r.delivery_month
         {%- for k in key_columns %}
-        and duplicated.{{ k }} = r.{{ k }}
+        and d.{{ k }} = r.{{ k }}
         {%- endfor %}
-    where duplicated.last_row is null or r.row_number = duplicated.last_row
+    where d.last_row is null or r.row_number = d.last_row
 {%- endmacro %}

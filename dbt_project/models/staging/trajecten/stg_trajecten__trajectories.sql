@@ -10,23 +10,9 @@
 -- Incremental per delivery month: a monthly run replaces the run's months only (a delivery
 -- changes only its own month's rows); a full build (no run months) rebuilds every month.
 -- After a change of the code lists (seeds) run a full build: earlier months keep the old codes.
-with current_versions as (
-    {{ current_file_versions(source('landing', 'trajecten'), incremental_delivery_month_filter('delivery_month')) }}
-),
-
-trajectory_rows as (
-    select
-        t.*,
-        row_number() over (
-            partition by t.delivery_month, t.partner, t.person_id, t.initiatief, t.aanmelddatum
-            order by t.row_number desc
-        ) as duplicate_rank
-    from {{ source('landing', 'trajecten') }} as t
-    inner join current_versions as v
-        on v.source = t.source
-        and v.delivery_month = t.delivery_month
-        and v.file_hash = t.file_hash
-    where 1 = 1 {{ incremental_delivery_month_filter('t.delivery_month') }}
+-- the same trajectory twice in one snapshot: the later row stands (macros/file_versions.sql)
+with trajectory_rows as (
+    {{ current_landing_rows(source('landing', 'trajecten'), ['partner', 'person_id', 'initiatief', 'aanmelddatum']) }}
 )
 
 select
@@ -52,5 +38,3 @@ select
     file_hash,
     row_number as source_row
 from trajectory_rows
--- the same trajectory twice in one snapshot: the later row stands
-where duplicate_rank = 1
