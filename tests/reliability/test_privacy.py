@@ -142,3 +142,18 @@ def test_the_same_key_gives_the_same_pseudonyms_and_another_key_others(good_run,
     bsn = line[4].strip().zfill(9)
     expected = hmac.new(TEST_KEY.encode(), bsn.encode(), hashlib.sha256).hexdigest()[:32]
     assert in_good_run[1] == expected
+
+
+def test_nothing_calls_home(good_run):
+    """dbt's anonymous usage events are off (dbt_project.yml `flags`), and so is Dagster's
+    telemetry: dbt's debug log of the run records the flag and no event it would send."""
+    import yaml
+
+    from orchestration import config
+
+    dbt_log = (config.dbt_target_path(good_run.ws.warehouse) / "dbt.log").read_text(encoding="utf-8")
+    assert "Running with dbt=" in dbt_log  # dbt logged this run here (else the test could not fail)
+    assert "'send_anonymous_usage_stats': 'False'" in dbt_log and "'send_anonymous_usage_stats': 'True'" not in dbt_log
+    assert "Sending event" not in dbt_log
+    dagster_yaml = yaml.safe_load((good_run.ws.dagster_home / "dagster.yaml").read_text())
+    assert dagster_yaml["telemetry"] == {"enabled": False}
