@@ -17,6 +17,10 @@ import yaml
 from ..config import DBT_PROJECT_DIR
 from .tables import PUBLISHED_TABLES, PublishedTable
 
+# libyaml's safe loader when PyYAML was built with it (its wheels are): ~10x faster on the ~14
+# yml files a publication reads, the same documents.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SUPPRESSED_FLAG = ("TRUE when {column} is suppressed (published as NULL): a count of 1 to 4, or a figure from "
                    "which such a count could be computed back. Show it as 'afgeschermd' (x), never as zero.")
 SUPPRESSED_RATIO_FLAG = ("TRUE when {column} is suppressed (published as NULL) because the count it is computed "
@@ -66,7 +70,7 @@ def dbt_descriptions(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, tuple[str
     out: dict[str, tuple[str, dict[str, str]]] = {}
     for folder, kind in ((project_dir / "models", "models"), (project_dir / "seeds", "seeds")):
         for path in sorted(folder.rglob("*.yml")):
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
             for node in doc.get(kind) or []:
                 columns = {c["name"]: " ".join(str(c.get("description", "")).split())
                            for c in node.get("columns") or [] if c.get("description")}
