@@ -21,7 +21,7 @@ def test_dbt_build_succeeds(built_warehouse):
     kinds = {}
     for unique_id in run.statuses():
         kinds[unique_id.split(".")[0]] = kinds.get(unique_id.split(".")[0], 0) + 1
-    assert kinds["model"] >= 19 and kinds["seed"] >= 7 and kinds["test"] >= 50 and kinds["unit_test"] >= 11, kinds
+    assert kinds["model"] >= 19 and kinds["seed"] >= 7 and kinds["test"] >= 50 and kinds["unit_test"] >= 12, kinds
 
 
 def test_caseload_monthly(marts):
