@@ -93,7 +93,7 @@ def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=s
     run_started_utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
         with single_run_lock(warehouse):
-            result = _execute(warehouse, months)
+            result = _execute(raw_dir, warehouse, months)
     except RunInProgress as exc:
         print(f"statmon run: {exc}", file=sys.stderr)
         return 2
@@ -107,18 +107,24 @@ def run_pipeline(raw_dir: Path, warehouse: Path, month: str | None = None, out=s
     return status
 
 
-def _execute(warehouse: Path, months: list[str]):
+def _execute(raw_dir: Path, warehouse: Path, months: list[str]):
     """One Dagster run of the monthly job over `months`, in this process; None when dbt could not
     parse the project (its messages are on stderr)."""
     # dbt parses the project into this warehouse's target path (only what changed since its last
-    # parse there) on the other core while this process imports Dagster and dagster-dbt (~1.2 s of
-    # the ~2 s parse, which it would otherwise wait out); the definitions read the manifest it writes.
+    # parse there) on the other core while this process prepares what the run needs anyway:
+    # Dagster, dagster-dbt and the Dagster instance, and GX (~2 s to import) when a delivery is
+    # new, since the file-level suites will validate it (orchestration/quality/gx.py). Without that
+    # the ~2.5 s parse would be waited out. The definitions read the manifest the parse writes.
     from orchestration import dbt_manifest
+    from orchestration.sources.ingest import unseen_files
 
     parse = dbt_manifest.start_parse(warehouse)
     import dagster as dg
-    import dagster_dbt  # noqa: F401  (imported here to overlap the parse; the definitions use it)
+    import dagster_dbt  # noqa: F401  (the definitions use it)
 
+    instance = dg.DagsterInstance.get()
+    if unseen_files(raw_dir, warehouse, months):
+        import great_expectations  # noqa: F401
     try:
         dbt_manifest.finish_parse(parse)
     except dbt_manifest.DbtParseError as exc:
@@ -132,7 +138,7 @@ def _execute(warehouse: Path, months: list[str]):
     # log in DAGSTER_HOME keeps everything whatever the console shows.
     log_level = os.environ.get("STATMON_LOG_LEVEL", "INFO").upper()
     return job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
+        instance=instance,
         tags=run_tags_for_months([months[0], months[-1]] if len(months) > 1 else months),
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,

@@ -28,20 +28,11 @@ FileStates = dict[str, list]
 def delivery_files(raw_dir: Path) -> dict[str, Path]:
     """Every file in a month folder of raw_dir that a source of the registry picks up, by its
     path relative to raw_dir."""
-    from orchestration.sources.ingest import find_months
-    from orchestration.sources.registry import load_registry
+    from orchestration.sources import ingest
 
-    sources = load_registry().sources
     valid = set(monthly_partitions.get_partition_keys())
-    months, _skipped = find_months(raw_dir)
-    files = {}
-    for month in months:
-        if month not in valid:
-            continue
-        for path in (raw_dir / month).iterdir():
-            if path.is_file() and not path.name.startswith((".", "~$")) and any(s.matches(path.name) for s in sources):
-                files[f"{month}/{path.name}"] = path
-    return files
+    months, _skipped = ingest.find_months(raw_dir)
+    return ingest.delivery_files(raw_dir, [m for m in months if m in valid])
 
 
 def file_states(raw_dir: Path, known: FileStates) -> FileStates:

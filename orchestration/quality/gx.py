@@ -5,9 +5,10 @@ oracle.
 
 `import great_expectations` costs ~5 s, so it is imported here, only when a file suite has to
 validate a changed delivery (and in data_docs.py when the month's results changed): a run over
-unchanged months never imports it. (Importing it on a thread while the landing steps run was
-measured and dropped: both are Python holding the GIL, and the seconds only moved from one step to
-the other.)"""
+unchanged months never imports it. `statmon run` imports it earlier, while dbt parses in another
+process, when raw/ holds a new delivery (orchestration/run.py). (Importing it on a thread while the
+landing steps run was measured and dropped: both are Python holding the GIL, and the seconds only
+moved from one step to the other.)"""
 from __future__ import annotations
 
 from typing import Any

@@ -454,18 +454,22 @@ def _delete_version(con, kind: str, source: str, month_date: dt.date, suite_name
     delete_results(con, source, month_date.strftime("%Y-%m"), suite_name)
 
 
-def _candidates(month_dir: Path, source: Source, all_sources: tuple[Source, ...]) -> list[Path]:
-    """The files of `source` in a month folder, newest first (by modification time, then name)."""
+def _files_by_source(month_dir: Path, all_sources: tuple[Source, ...]) -> dict[str, list[Path]]:
+    """The files of a month folder per source, each source's newest first (by modification time,
+    then name)."""
     if not month_dir.is_dir():
-        return []
-    files = [p for p in month_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
-             and getattr(source_of_file(p, all_sources), "source", None) == source.source]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+        return {}
+    files: dict[str, list[Path]] = {}
+    for path in month_dir.iterdir():
+        source = source_of_file(path, all_sources) if path.is_file() and not path.name.startswith((".", "~$")) else None
+        if source is not None:
+            files.setdefault(source.source, []).append(path)
+    return {name: sorted(paths, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+            for name, paths in files.items()}
 
 
 def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
-                   key: bytes, suite: dict, all_sources: tuple[Source, ...]) -> list[DeliveryResult]:
-    candidates = _candidates(raw_dir / month, source, all_sources)
+                   key: bytes, suite: dict, candidates: list[Path]) -> list[DeliveryResult]:
     previous = (_last_loaded(con, source.source, month_date) or [None])[0]
     if not candidates:
         if previous:
@@ -578,6 +582,44 @@ def unmatched_files(raw_dir: Path, month: str, registry_path: Path | None = None
     return messages
 
 
+def delivery_files(raw_dir: Path, months: list[str]) -> dict[str, Path]:
+    """Every file in the month folders `months` of raw_dir that a source of the registry picks
+    up, by its path relative to raw_dir (as landing.deliveries records it)."""
+    sources = load_registry().sources
+    files = {}
+    for month in months:
+        month_dir = Path(raw_dir) / month
+        if not month_dir.is_dir():
+            continue
+        for path in month_dir.iterdir():
+            if path.is_file() and not path.name.startswith((".", "~$")) and source_of_file(path, sources):
+                files[f"{month}/{path.name}"] = path
+    return files
+
+
+def unseen_files(raw_dir: Path, warehouse: Path, months: list[str]) -> list[str]:
+    """The delivery files of `months` (paths relative to raw_dir) that landing.deliveries does not
+    record with their path and size: new deliveries, and changed ones whose size changed. A cheap
+    guess, no file is read: `statmon run` uses it to prepare GX while dbt parses (a new delivery
+    will be validated by the file-level suites); ingestion itself compares sha256."""
+    sizes = {relative: path.stat().st_size for relative, path in delivery_files(raw_dir, months).items()}
+    if not sizes or not Path(warehouse).exists():
+        return sorted(sizes)
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return sorted(sizes)
+    try:
+        seen = set(con.execute("SELECT DISTINCT source_file, file_size FROM landing.deliveries").fetchall())
+    except duckdb.CatalogException:  # nothing ingested yet
+        return sorted(sizes)
+    finally:
+        con.close()
+    return sorted(file for file, size in sizes.items() if (file, size) not in seen)
+
+
 def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
                  registry_path: Path | None = None, suite_path: Path | None = None) -> list[DeliveryResult]:
     """Ingest every source of `kind` for delivery month `month` (YYYY-MM) from raw_dir/<month>/.
@@ -592,8 +634,9 @@ def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
     raw_dir = Path(raw_dir)
     month_date = dt.date(int(month[:4]), int(month[5:7]), 1)
     suite = suites.resolved_row_rules(kind, month, path=suite_path)
+    files = _files_by_source(raw_dir / month, registry.sources)
     results: list[DeliveryResult] = []
     for source in registry.sources_of(kind):
         results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, suite,
-                                  registry.sources)
+                                  files.get(source.source, []))
     return results

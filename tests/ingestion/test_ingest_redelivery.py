@@ -186,3 +186,24 @@ def test_the_same_file_under_two_names_is_read_once(con, raw_dir):
     assert results[0].message == "identical to uitkeringen (kopie).csv (the same delivery under two names): read once"
     assert con.execute("SELECT count(*), count(DISTINCT source_file) FROM landing.uitkeringen").fetchone() == (5, 1)
     assert raw_state(con, "uitkeringen")[:3] == ("2018-03/uitkeringen (kopie).csv", 2, "loaded")
+
+
+def test_unseen_files_lists_what_ingestion_has_not_recorded(con, raw_dir, tmp_path):
+    """`statmon run`'s early guess (no file read) of whether a delivery is new: every delivery
+    file before ingestion, none after, a re-delivery of another size again; never a file no source
+    of the registry reads, nor a month outside the run."""
+    from orchestration.sources.ingest import unseen_files
+
+    warehouse = tmp_path / "warehouse" / "monitor.duckdb"
+    (raw_dir / "2018-03" / "notes.txt").write_text("not a delivery", encoding="utf-8")
+    delivery_files = sorted(f"2018-03/{p.name}" for p in (raw_dir / "2018-03").iterdir() if p.name != "notes.txt")
+    assert unseen_files(raw_dir, tmp_path / "nowhere.duckdb", ["2018-03"]) == delivery_files
+
+    ingest_all(con, raw_dir, "2018-03")
+    con.close()  # it reads the warehouse read-only, as before a run: no writer may hold it
+    assert unseen_files(raw_dir, warehouse, ["2018-03"]) == []
+    assert unseen_files(raw_dir, warehouse, ["2016-06"]) != []  # not ingested, and not this month's
+
+    with open(raw_dir / "2018-03" / "trajecten_uaf.csv", "a", encoding="utf-8") as handle:
+        handle.write("799642631,UAF,2018-02-15,,,,,\n")
+    assert unseen_files(raw_dir, warehouse, ["2018-03"]) == ["2018-03/trajecten_uaf.csv"]
