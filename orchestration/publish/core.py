@@ -28,6 +28,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from orchestration.db import table_exists
@@ -177,20 +178,24 @@ def _already_public(previous: dict[str, pd.DataFrame] | None, frames: dict[str, 
         if old is None or len(old) == 0:
             continue
         new = frames[spec.name]
-        old_by_key = {tuple(_key_text(v) for v in k): i
-                      for i, k in zip(old.index, old[spec.keys].itertuples(index=False, name=None))}
-        for k, row in zip(new[spec.keys].itertuples(index=False, name=None), new.index):
-            key = tuple(_key_text(v) for v in k)
-            i = old_by_key.get(key)
-            if i is None:
+        old_position = {tuple(_key_text(v) for v in k): i
+                        for i, k in enumerate(old[spec.keys].itertuples(index=False, name=None))}
+        matched = [(i, old_position[key], key) for i, key in enumerate(
+            tuple(_key_text(v) for v in k) for k in new[spec.keys].itertuples(index=False, name=None))
+            if key in old_position]
+        if not matched:
+            continue
+        new_rows, old_rows, keys = (list(part) for part in zip(*matched))
+        for column in spec.counts:
+            flag = f"{column}_suppressed"
+            if column not in old.columns or flag not in old.columns:
                 continue
-            for column in spec.counts:
-                flag = f"{column}_suppressed"
-                if column not in old.columns or flag not in old.columns or bool(old.at[i, flag]):
-                    continue
-                if pd.notna(old.at[i, column]) and pd.notna(new.at[row, column]) \
-                        and float(old.at[i, column]) == float(new.at[row, column]):
-                    public.add((spec.name, key, column))
+            # whole columns at once (a value per cell through .at cost ~0.3 s per publication)
+            old_values = old[column].to_numpy(dtype=float, na_value=np.nan)[old_rows]
+            new_values = new[column].to_numpy(dtype=float, na_value=np.nan)[new_rows]
+            shown = ~old[flag].to_numpy(dtype=bool)[old_rows]
+            same = shown & ~np.isnan(old_values) & ~np.isnan(new_values) & (old_values == new_values)
+            public.update((spec.name, keys[n], column) for n in np.flatnonzero(same))
     return public
 
 
