@@ -68,6 +68,7 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
         from orchestration.quality import suites
         from orchestration.quality.expectation_results import recorded_outcomes
         from orchestration.quality.file_rules import sources_of_kind_sql
+        from orchestration.db import ensure_landing_schema
         from orchestration.sources.ingest import ingest_month
 
         key_bytes, mode = warehouse.pseudonym_key()
@@ -76,8 +77,9 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
         totals = {"rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "files_failed": 0}
         lines = []
         with warehouse.connect() as con:
+            ensure_landing_schema(con)  # once, not for each month
             for month in context.partition_keys:
-                for result in ingest_month(con, warehouse.raw, month, kind, key_bytes):
+                for result in ingest_month(con, warehouse.raw, month, kind, key_bytes, ensure_schema=False):
                     if result.status == "failed":
                         totals["files_failed"] += 1
                         log = context.log.error if result.severity == "error" else context.log.warning

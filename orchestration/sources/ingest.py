@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -278,34 +278,65 @@ def _file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _last_loaded(con, source: str, month_date: dt.date):
-    return con.execute(
-        """SELECT source_file, file_hash, rows_in, rows_loaded, rows_quarantined
-           FROM landing.deliveries WHERE source = ? AND delivery_month = ? AND status = 'loaded'
-           ORDER BY loaded_at DESC LIMIT 1""",
-        [source, month_date],
+def _last_loaded(con, sources: list[str], month_date: dt.date) -> dict[str, tuple]:
+    """Per source, the version of the month in force: (source_file, file_hash, rows_in,
+    rows_loaded, rows_quarantined) of its latest loaded delivery (one query for all sources)."""
+    rows = con.execute(
+        """SELECT source, source_file, file_hash, rows_in, rows_loaded, rows_quarantined
+           FROM landing.deliveries
+           WHERE source IN (SELECT unnest(?::VARCHAR[])) AND delivery_month = ? AND status = 'loaded'
+           QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC) = 1""",
+        [sources, month_date],
     ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+DELIVERY_COLUMNS = ("delivery_month", "source", "source_file", "file_hash", "file_size", "status", "rows_in",
+                    "rows_loaded", "rows_quarantined", "message")
+RAW_STATE_COLUMNS = ("delivery_month", "source", "source_file", "file_hash", "files", "status", "message")
+
+
+def _insert_now(con, table: str, columns: tuple[str, ...], stamp: str, rows: list[tuple]) -> None:
+    """`rows` into `table` in one statement, with `stamp` = now."""
+    if rows:
+        values = "(" + ", ".join("?" * len(columns)) + ", now()::TIMESTAMP)"
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}, {stamp}) VALUES {', '.join([values] * len(rows))}",
+                    [value for row in rows for value in row])
 
 
 def _record_delivery(con, month_date, source, source_file, file_hash, file_size, status,
                      rows_in=None, rows_loaded=None, rows_quarantined=None, message=None) -> None:
-    con.execute(
-        """INSERT INTO landing.deliveries (delivery_month, source, source_file, file_hash, file_size, status,
-               rows_in, rows_loaded, rows_quarantined, message, loaded_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)""",
-        [month_date, source, source_file, file_hash, file_size, status, rows_in, rows_loaded,
-         rows_quarantined, message],
-    )
+    _insert_now(con, "landing.deliveries", DELIVERY_COLUMNS, "loaded_at", [
+        (month_date, source, source_file, file_hash, file_size, status, rows_in, rows_loaded, rows_quarantined, message)])
+
+
+def _record_raw_states(con, month_date, rows: list[tuple]) -> None:
+    """What raw/<month>/ holds now for these sources ((month, source, source_file, file_hash,
+    files, status, message) each), replacing what an earlier run saw."""
+    if rows:
+        con.execute("DELETE FROM landing.raw_state WHERE delivery_month = ? AND source IN (SELECT unnest(?::VARCHAR[]))",
+                    [month_date, [row[1] for row in rows]])
+        _insert_now(con, "landing.raw_state", RAW_STATE_COLUMNS, "observed_at", rows)
 
 
 def _record_raw_state(con, month_date, source, source_file, file_hash, files, status, message) -> None:
-    """What raw/<month>/ holds for `source` now, replacing what an earlier run saw."""
-    con.execute("DELETE FROM landing.raw_state WHERE delivery_month = ? AND source = ?", [month_date, source])
-    con.execute(
-        """INSERT INTO landing.raw_state (delivery_month, source, source_file, file_hash, files, status, message,
-               observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)""",
-        [month_date, source, source_file, file_hash, files, status, message],
-    )
+    _record_raw_states(con, month_date, [(month_date, source, source_file, file_hash, files, status, message)])
+
+
+@dataclass
+class UnchangedSources:
+    """What a month's sources without new data leave behind (an unchanged file: its delivery row;
+    with no file too: its raw/ state), recorded together in one transaction when the month is
+    done: one statement each instead of a transaction per source (a run over unchanged months
+    writes these for every source and month)."""
+    deliveries: list[tuple] = field(default_factory=list)
+    raw_states: list[tuple] = field(default_factory=list)
+
+    def record(self, con, month_date) -> None:
+        if self.deliveries or self.raw_states:
+            with transaction(con):
+                _insert_now(con, "landing.deliveries", DELIVERY_COLUMNS, "loaded_at", self.deliveries)
+                _record_raw_states(con, month_date, self.raw_states)
 
 
 def _final_value(col: str, rules: list[CompiledRule]) -> str:
@@ -469,16 +500,15 @@ def _files_by_source(month_dir: Path, all_sources: tuple[Source, ...]) -> dict[s
 
 
 def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
-                   key: bytes, suite: dict, candidates: list[Path]) -> list[DeliveryResult]:
-    previous = (_last_loaded(con, source.source, month_date) or [None])[0]
+                   key: bytes, suite: dict, candidates: list[Path], previous: tuple | None,
+                   unchanged: "UnchangedSources") -> list[DeliveryResult]:
     if not candidates:
         if previous:
             message = (f"no file matching {source.pattern} in {month}/ any more: the version loaded earlier "
                        f"({previous[0]}) stays in force; put it back in raw/ (a rebuild from raw/ would lose it)")
         else:
             message = f"no file matching {source.pattern} in {month}/"
-        with transaction(con):
-            _record_raw_state(con, month_date, source.source, None, None, 0, "absent", message)
+        unchanged.raw_states.append((month_date, source.source, None, None, 0, "absent", message))
         return [DeliveryResult(source.source, None, "missing", message=message,
                                severity="warn" if kind.name == "uitkeringen" or previous else "info")]
     results = []
@@ -500,11 +530,10 @@ def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: 
 
     if previous and previous[1] == file_hash:
         message = f"identical to the version already loaded ({previous[0]}); nothing changed"
-        with transaction(con):
-            _record_delivery(con, month_date, source.source, winner_file, file_hash, len(data), "unchanged",
-                             previous[2], previous[3], previous[4], message)
-            _record_raw_state(con, month_date, source.source, winner_file, file_hash, len(candidates), "unchanged",
-                              message)
+        unchanged.deliveries.append((month_date, source.source, winner_file, file_hash, len(data), "unchanged",
+                                     previous[2], previous[3], previous[4], message))
+        unchanged.raw_states.append((month_date, source.source, winner_file, file_hash, len(candidates), "unchanged",
+                                     message))
         results.append(DeliveryResult(source.source, winner_file, "unchanged", previous[2], previous[3], previous[4],
                                       None, message, "info", file_hash))
         return results
@@ -621,22 +650,31 @@ def unseen_files(raw_dir: Path, warehouse: Path, months: list[str]) -> list[str]
 
 
 def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
-                 registry_path: Path | None = None, suite_path: Path | None = None) -> list[DeliveryResult]:
+                 registry_path: Path | None = None, suite_path: Path | None = None,
+                 ensure_schema: bool = True) -> list[DeliveryResult]:
     """Ingest every source of `kind` for delivery month `month` (YYYY-MM) from raw_dir/<month>/.
     One transaction per source; returns one DeliveryResult per file seen (or per missing source).
-    `suite_path`: another row-rule suite than expectations/<kind>.json (tests)."""
+    `suite_path`: another row-rule suite than expectations/<kind>.json (tests). `ensure_schema`:
+    False when the caller has brought the landing schema up to date (once for many months)."""
     if not MONTH_FOLDER.match(month):
         raise ValueError(f"month must be YYYY-MM, not {month!r}")
     if kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
-    ensure_landing_schema(con)
+    if ensure_schema:
+        ensure_landing_schema(con)
     registry = load_registry(registry_path)
     raw_dir = Path(raw_dir)
     month_date = dt.date(int(month[:4]), int(month[5:7]), 1)
     suite = suites.resolved_row_rules(kind, month, path=suite_path)
     files = _files_by_source(raw_dir / month, registry.sources)
+    sources = registry.sources_of(kind)
+    in_force = _last_loaded(con, [s.source for s in sources], month_date)
+    unchanged = UnchangedSources()
     results: list[DeliveryResult] = []
-    for source in registry.sources_of(kind):
-        results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, suite,
-                                  files.get(source.source, []))
+    try:
+        for source in sources:
+            results += _ingest_source(con, raw_dir, month, month_date, source, registry.kinds[kind], key, suite,
+                                      files.get(source.source, []), in_force.get(source.source), unchanged)
+    finally:
+        unchanged.record(con, month_date)
     return results

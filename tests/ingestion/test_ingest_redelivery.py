@@ -40,6 +40,25 @@ def test_identical_redelivery_is_a_no_op(con, raw_dir):
     assert snapshot(con) == before
 
 
+def test_an_unchanged_month_records_what_each_source_had(con, raw_dir):
+    """The second ingestion of a month records, for every source of the registry, what raw/ held
+    (one landing.raw_state row each: `unchanged` with its file, or `absent`) and one `unchanged`
+    delivery row per file, with the version in force's counts (written together per month)."""
+    ingest_all(con, raw_dir, "2018-03")
+    before = con.execute("SELECT source, source_file, file_hash, rows_in, rows_loaded, rows_quarantined "
+                         "FROM landing.deliveries WHERE status = 'loaded' ORDER BY source").fetchall()
+    (raw_dir / "2018-03" / "trajecten_nova.csv").unlink()  # a partner's file gone: its loaded version stays
+    ingest_all(con, raw_dir, "2018-03")
+    unchanged = con.execute("SELECT source, source_file, file_hash, rows_in, rows_loaded, rows_quarantined "
+                            "FROM landing.deliveries WHERE status = 'unchanged' ORDER BY source").fetchall()
+    assert unchanged == [row for row in before if row[0] != "trajecten_nova"]
+    states = dict(con.execute("SELECT source, status FROM landing.raw_state WHERE delivery_month = '2018-03-01'").fetchall())
+    assert set(states) == {s.source for s in load_registry().sources}
+    assert states.pop("trajecten_nova") == "absent"
+    assert set(states.values()) == {"unchanged"}
+    assert con.execute("SELECT count(*) FROM landing.raw_state GROUP BY source HAVING count(*) > 1").fetchall() == []
+
+
 def test_changed_redelivery_replaces_that_source_and_month_only(con, raw_dir):
     ingest_all(con, raw_dir, "2018-03")
     ingest_all(con, raw_dir, "2016-06")
