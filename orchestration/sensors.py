@@ -53,26 +53,6 @@ def file_states(raw_dir: Path, known: FileStates) -> FileStates:
     return states
 
 
-def seen_deliveries(warehouse: Path) -> set[tuple[str, str]] | None:
-    """(source_file, file_hash) of every file recorded in landing.deliveries; None when the
-    warehouse is being written (a run holds DuckDB's one writer lock)."""
-    import duckdb
-
-    if not warehouse.exists():
-        return set()
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException:
-        return None
-    try:
-        return set(con.execute("select distinct source_file, file_hash from landing.deliveries "
-                               "where file_hash is not null").fetchall())
-    except duckdb.CatalogException:  # nothing ingested yet
-        return set()
-    finally:
-        con.close()
-
-
 def unseen_by_month(states: FileStates, seen: set[tuple[str, str]]) -> dict[str, list[str]]:
     """The delivery files not in landing.deliveries with the same sha256, per month."""
     months: dict[str, list[str]] = {}
@@ -92,7 +72,9 @@ def unseen_by_month(states: FileStates, seen: set[tuple[str, str]]) -> dict[str,
 def raw_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     states = file_states(warehouse.raw, json.loads(context.cursor) if context.cursor else {})
     context.update_cursor(json.dumps(states))
-    seen = seen_deliveries(warehouse.warehouse)
+    from orchestration.sources import ingest
+
+    seen = ingest.recorded_files(warehouse.warehouse, "file_hash")
     if seen is None:
         return dg.SkipReason(f"{warehouse.warehouse} is being written (a run is in progress); looking again next tick")
     requests = []

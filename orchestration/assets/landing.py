@@ -65,10 +65,10 @@ def _landing_asset(kind: str) -> dg.AssetsDefinition:
                                        description=f"The row rules expectations/{kind}.json, as ingestion recorded them")],
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from orchestration.db import ensure_landing_schema
         from orchestration.quality import suites
         from orchestration.quality.expectation_results import recorded_outcomes
         from orchestration.quality.file_rules import sources_of_kind_sql
-        from orchestration.db import ensure_landing_schema
         from orchestration.sources.ingest import ingest_month
 
         key_bytes, mode = warehouse.pseudonym_key()

@@ -32,6 +32,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any, Iterator
 from pathlib import Path
 
 import duckdb
@@ -485,23 +486,31 @@ def _delete_version(con, kind: str, source: str, month_date: dt.date, suite_name
     delete_results(con, source, month_date.strftime("%Y-%m"), suite_name)
 
 
+def _delivery_files_in(month_dir: Path, all_sources: tuple[Source, ...]) -> Iterator[tuple[Path, Source]]:
+    """Each file of a month folder that a source picks up, with that source (hidden files and
+    Office lock files `~$...` are never deliveries)."""
+    if not month_dir.is_dir():
+        return
+    for path in month_dir.iterdir():
+        if path.is_file() and not path.name.startswith((".", "~$")):
+            source = source_of_file(path, all_sources)
+            if source is not None:
+                yield path, source
+
+
 def _files_by_source(month_dir: Path, all_sources: tuple[Source, ...]) -> dict[str, list[Path]]:
     """The files of a month folder per source, each source's newest first (by modification time,
     then name)."""
-    if not month_dir.is_dir():
-        return {}
     files: dict[str, list[Path]] = {}
-    for path in month_dir.iterdir():
-        source = source_of_file(path, all_sources) if path.is_file() and not path.name.startswith((".", "~$")) else None
-        if source is not None:
-            files.setdefault(source.source, []).append(path)
+    for path, source in _delivery_files_in(month_dir, all_sources):
+        files.setdefault(source.source, []).append(path)
     return {name: sorted(paths, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
             for name, paths in files.items()}
 
 
 def _ingest_source(con, raw_dir: Path, month: str, month_date: dt.date, source: Source, kind: Kind,
                    key: bytes, suite: dict, candidates: list[Path], previous: tuple | None,
-                   unchanged: "UnchangedSources") -> list[DeliveryResult]:
+                   unchanged: UnchangedSources) -> list[DeliveryResult]:
     if not candidates:
         if previous:
             message = (f"no file matching {source.pattern} in {month}/ any more: the version loaded earlier "
@@ -615,15 +624,27 @@ def delivery_files(raw_dir: Path, months: list[str]) -> dict[str, Path]:
     """Every file in the month folders `months` of raw_dir that a source of the registry picks
     up, by its path relative to raw_dir (as landing.deliveries records it)."""
     sources = load_registry().sources
-    files = {}
-    for month in months:
-        month_dir = Path(raw_dir) / month
-        if not month_dir.is_dir():
-            continue
-        for path in month_dir.iterdir():
-            if path.is_file() and not path.name.startswith((".", "~$")) and source_of_file(path, sources):
-                files[f"{month}/{path.name}"] = path
-    return files
+    return {f"{month}/{path.name}": path for month in months
+            for path, _source in _delivery_files_in(Path(raw_dir) / month, sources)}
+
+
+def recorded_files(warehouse: Path, column: str) -> set[tuple[str, Any]] | None:
+    """(source_file, `column`) of every file landing.deliveries records, whatever became of it;
+    an empty set before anything was ingested; None while a run writes the warehouse (DuckDB's
+    one writer lock). Read-only: the sensor and `statmon run` read it before a run."""
+    if not Path(warehouse).exists():
+        return set()
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException:
+        return None
+    try:
+        return set(con.execute(f"SELECT DISTINCT source_file, {column} FROM landing.deliveries "
+                               f"WHERE {column} IS NOT NULL").fetchall())
+    except duckdb.CatalogException:  # nothing ingested yet
+        return set()
+    finally:
+        con.close()
 
 
 def unseen_files(raw_dir: Path, warehouse: Path, months: list[str]) -> list[str]:
@@ -632,20 +653,12 @@ def unseen_files(raw_dir: Path, warehouse: Path, months: list[str]) -> list[str]
     guess, no file is read: `statmon run` uses it to prepare GX while dbt parses (a new delivery
     will be validated by the file-level suites); ingestion itself compares sha256."""
     sizes = {relative: path.stat().st_size for relative, path in delivery_files(raw_dir, months).items()}
-    if not sizes or not Path(warehouse).exists():
-        return sorted(sizes)
-    import duckdb
-
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
+        seen = recorded_files(warehouse, "file_size") if sizes else set()
+    except duckdb.Error:  # a guess never stops the run: the run itself reports the warehouse
+        seen = None
+    if seen is None:
         return sorted(sizes)
-    try:
-        seen = set(con.execute("SELECT DISTINCT source_file, file_size FROM landing.deliveries").fetchall())
-    except duckdb.CatalogException:  # nothing ingested yet
-        return sorted(sizes)
-    finally:
-        con.close()
     return sorted(file for file, size in sizes.items() if (file, size) not in seen)
 
 
@@ -653,7 +666,8 @@ def ingest_month(con, raw_dir: Path, month: str, kind: str, key: bytes,
                  registry_path: Path | None = None, suite_path: Path | None = None,
                  ensure_schema: bool = True) -> list[DeliveryResult]:
     """Ingest every source of `kind` for delivery month `month` (YYYY-MM) from raw_dir/<month>/.
-    One transaction per source; returns one DeliveryResult per file seen (or per missing source).
+    One transaction per source whose file is loaded or fails, one for the month's unchanged and
+    absent sources; returns one DeliveryResult per file seen (or per missing source).
     `suite_path`: another row-rule suite than expectations/<kind>.json (tests). `ensure_schema`:
     False when the caller has brought the landing schema up to date (once for many months)."""
     if not MONTH_FOLDER.match(month):
